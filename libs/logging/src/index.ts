@@ -1,0 +1,2 @@
+export { createLogger, DEFAULT_REDACT_PATHS, type Logger, type LoggerOptions } from "./create-logger.js";
+export { isSecretKey, redactSecrets, SECRET_KEY_PATTERN } from "./redact.js";

@@ -1,0 +1,4 @@
+import { fileURLToPath } from "node:url";
+
+/** Path of the binary FileDescriptorSet of every proto in the repo (built by `buf build`), used for reflection. */
+export const DESCRIPTOR_SET_PATH = fileURLToPath(new URL("./gen/descriptor.binpb", import.meta.url));

@@ -1,0 +1,5 @@
+export { freePort } from "./free-port.js";
+export { type NatsServer, type StartNatsOptions, startNats } from "./nats-server.js";
+export { type ManagedProcess, type SpawnOptions, spawnProcess } from "./process.js";
+export { makeTempDir } from "./temp-dir.js";
+export { waitFor } from "./wait-for.js";
