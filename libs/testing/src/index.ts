@@ -1,4 +1,5 @@
 export { freePort } from "./free-port.js";
+export { checkHealth, healthClient, listServicesByReflection } from "./grpc-probes.js";
 export { type NatsServer, type StartNatsOptions, startNats } from "./nats-server.js";
 export { type ManagedProcess, type SpawnOptions, spawnProcess } from "./process.js";
 export { makeTempDir } from "./temp-dir.js";

@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto";
+import { type handleUnaryCall, Metadata, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import { type Logger, redactSecrets } from "@metal-kube/logging";
+import type { CallContext, Interceptor, UnaryHandler } from "./call-context.js";
+import type { RpcMetrics } from "./metrics.js";
+import { Code, codeName, type ErrorMapper, ServiceError, toServiceError } from "./service-error.js";
+
+export interface DispatchOptions {
+  logger: Logger;
+  metrics: RpcMetrics;
+  interceptors: readonly Interceptor[];
+  errorMappers: readonly ErrorMapper[];
+  /** Extra field names masked in debug-level bodies. */
+  secretFields: ReadonlySet<string>;
+  /** Counts calls in flight so shutdown can wait for them. */
+  inflight: { count: number; idle: () => void };
+}
+
+/** grpc-js deadline (Date | number, Infinity when unset) as a Date or undefined. */
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
+  const d = call.getDeadline();
+  if (d instanceof Date) return d;
+  return Number.isFinite(d) ? new Date(d) : undefined;
+}
+
+/**
+ * Adapts an async handler to grpc-js: applies interceptors, aborts the handler's signal on cancel or
+ * deadline, maps errors to codes, and writes one log line plus metrics per call.
+ */
+export function dispatchUnary(
+  method: string,
+  handler: UnaryHandler<unknown, unknown>,
+  o: DispatchOptions,
+): handleUnaryCall<unknown, unknown> {
+  const wrapped = o.interceptors.reduceRight<UnaryHandler<unknown, unknown>>((next, ic) => ic(next), handler);
+  const handled = o.metrics.handled;
+  const latency = o.metrics.latency.labels(method);
+  const debug = o.logger.isLevelEnabled("debug");
+
+  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+    const start = process.hrtime.bigint();
+    o.inflight.count++;
+    const controller = new AbortController();
+    const deadline = deadlineOf(call);
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline) {
+      const ms = deadline.getTime() - Date.now();
+      timer = setTimeout(
+        () => controller.abort(ServiceError.deadlineExceeded("deadline exceeded")),
+        Math.max(0, ms),
+      );
+    }
+    // grpc-js reports a passed deadline as a cancellation too; tell the two apart for the caller and logs.
+    const onCancel = () =>
+      controller.abort(
+        deadline && Date.now() >= deadline.getTime() - 5
+          ? ServiceError.deadlineExceeded("deadline exceeded")
+          : new ServiceError(Code.CANCELLED, "call cancelled by the caller"),
+      );
+    call.once("cancelled", onCancel);
+    const peer = call.getPeer();
+    const context: CallContext = {
+      method,
+      signal: controller.signal,
+      deadline,
+      peer,
+      metadata: call.metadata,
+      get logger() {
+        return o.logger.child({ method });
+      },
+    };
+
+    const finish = (code: Code, response: unknown, err: ServiceError | undefined, ref?: string) => {
+      if (timer) clearTimeout(timer);
+      call.removeListener("cancelled", onCancel);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const codeLabel = codeName(code);
+      handled.inc({ method, code: codeLabel });
+      latency.observe(seconds);
+      const line: Record<string, unknown> = {
+        method,
+        code: codeLabel,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        peer,
+      };
+      if (debug) {
+        line.request = redactSecrets(call.request, o.secretFields);
+        if (response !== undefined) line.response = redactSecrets(response, o.secretFields);
+      }
+      if (err && code === Code.INTERNAL) {
+        o.logger.error({ ...line, ref, err: err.cause ?? err }, "call failed");
+      } else if (err) {
+        o.logger.info({ ...line, error: err.message }, "call");
+      } else {
+        o.logger.info(line, "call");
+      }
+      if (--o.inflight.count === 0) o.inflight.idle();
+    };
+
+    // A signal aborted by the deadline surfaces as DEADLINE_EXCEEDED even when the handler ignores it.
+    wrapped(call.request, context).then(
+      (response) => {
+        if (controller.signal.aborted) {
+          const reason = toServiceError(controller.signal.reason, o.errorMappers);
+          finish(reason.code, undefined, reason);
+          callback({ code: reason.code, details: reason.message, metadata: new Metadata() });
+          return;
+        }
+        finish(Code.OK, response, undefined);
+        callback(null, response);
+      },
+      (thrown: unknown) => {
+        let err = toServiceError(
+          controller.signal.aborted ? (thrown ?? controller.signal.reason) : thrown,
+          o.errorMappers,
+        );
+        if (err.code === Code.INTERNAL && controller.signal.aborted)
+          err = toServiceError(controller.signal.reason);
+        // INTERNAL reaches the caller with a reference to its log line, never the cause.
+        const ref = err.code === Code.INTERNAL ? randomUUID().slice(0, 8) : undefined;
+        finish(err.code, undefined, err, ref);
+        const details = ref ? `internal error (ref ${ref})` : err.message;
+        callback({ code: err.code, details, metadata: new Metadata() });
+      },
+    );
+  };
+}

@@ -1,0 +1,21 @@
+export type { CallContext, Interceptor, UnaryHandler } from "./call-context.js";
+export { serverCredentials, type TlsOptions } from "./credentials.js";
+export { defineService, type ServiceHandlers, type ServiceRegistration } from "./define-service.js";
+export {
+  createGrpcServer,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  type GrpcServer,
+  type GrpcServerOptions,
+} from "./grpc-server.js";
+export { DEFAULT_NATS_URL, kitConfigSpec, tlsFromConfig } from "./kit-config.js";
+export { createRpcMetrics, DEFAULT_LATENCY_BUCKETS, type RpcMetrics } from "./metrics.js";
+export { type KitConfig, type RunServiceOptions, runService, type ServiceSetup } from "./run-service.js";
+export {
+  Code,
+  codeName,
+  type ErrorMapper,
+  ServiceError,
+  type ServiceErrorOptions,
+  toServiceError,
+} from "./service-error.js";

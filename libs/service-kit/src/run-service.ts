@@ -1,0 +1,99 @@
+import { ConfigError, type ConfigSpec, type ConfigValues, loadConfig } from "@metal-kube/config";
+import { createLogger, type Logger } from "@metal-kube/logging";
+import type { Interceptor } from "./call-context.js";
+import type { ServiceRegistration } from "./define-service.js";
+import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
+import { kitConfigSpec, tlsFromConfig } from "./kit-config.js";
+import type { ErrorMapper } from "./service-error.js";
+
+export type KitConfig = ConfigValues<ReturnType<typeof kitConfigSpec>>;
+
+export interface ServiceSetup {
+  services: ServiceRegistration[];
+  errorMappers?: ErrorMapper[];
+  interceptors?: Interceptor[];
+  secretFields?: string[];
+  /** Resolves when the service's dependencies are ready; health stays NOT_SERVING until then. */
+  ready?: () => Promise<void>;
+  /** Runs after calls have drained on shutdown: flush events, close clients. */
+  close?: () => Promise<void>;
+}
+
+export interface RunServiceOptions<S extends ConfigSpec> {
+  name: string;
+  defaults: { listen: string; metricsListen: string };
+  /** The service's own variables, parsed together with the kit's. */
+  config: S;
+  setup: (ctx: { config: ConfigValues<S>; kit: KitConfig; logger: Logger }) => Promise<ServiceSetup>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The whole life of a service process: config (exit 2 naming the variable on a bad value), setup,
+ * listen, SERVING once ready, and on SIGTERM/SIGINT a graceful stop that exits 0.
+ */
+export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>): Promise<GrpcServer> {
+  const env = o.env ?? process.env;
+  const kitSpec = kitConfigSpec(o.name, o.defaults);
+  const preLogger = createLogger({
+    name: o.name,
+    level:
+      env.LOG_LEVEL && /^(trace|debug|info|warn|error|fatal)$/.test(env.LOG_LEVEL) ? env.LOG_LEVEL : "info",
+  });
+  const all = loadConfig({ ...kitSpec, ...o.config }, { env, logger: preLogger });
+  const kit = all as unknown as KitConfig;
+  let tls: ReturnType<typeof tlsFromConfig>;
+  try {
+    tls = tlsFromConfig(kit);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ name: o.name, level: kit.logLevel });
+  const setup = await o.setup({ config: all as unknown as ConfigValues<S>, kit, logger });
+  const server = createGrpcServer({
+    name: o.name,
+    listen: kit.listen,
+    metricsListen: kit.metricsListen,
+    tls,
+    logger,
+    services: setup.services,
+    errorMappers: setup.errorMappers ?? [],
+    interceptors: setup.interceptors ?? [],
+    secretFields: setup.secretFields ?? [],
+    shutdownTimeoutMs: kit.shutdownTimeoutMs,
+  });
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, "shutdown requested");
+    try {
+      await server.stop();
+      await setup.close?.();
+      logger.info("stopped cleanly");
+      logger.flush();
+      process.exitCode = 0;
+      setImmediate(() => process.exit(0));
+    } catch (err) {
+      logger.error({ err }, "error during shutdown");
+      logger.flush();
+      setImmediate(() => process.exit(1));
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  await server.start();
+  await (setup.ready?.() ?? Promise.resolve());
+  if (!shuttingDown) {
+    server.setServing(true);
+    logger.info("serving");
+  }
+  return server;
+}

@@ -1,0 +1,65 @@
+import { join } from "node:path";
+import {
+  type ChannelCredentials,
+  credentials,
+  type ServiceError as GrpcError,
+  Metadata,
+} from "@grpc/grpc-js";
+import {
+  type EchoRequest,
+  type EchoResponse,
+  EchoServiceClient,
+} from "@metal-kube/proto/metalstack/echo/v1/echo";
+import { type ManagedProcess, spawnProcess, waitFor } from "@metal-kube/testing";
+
+const fixture = join(import.meta.dirname, "fixtures/echo-service.ts");
+
+export interface EchoProcess {
+  proc: ManagedProcess;
+  address: string;
+  metricsAddress: string;
+  logs(): Array<Record<string, unknown>>;
+}
+
+/** Starts the echo fixture as a child process and waits for its listen log line. */
+export async function startEcho(env: Record<string, string> = {}): Promise<EchoProcess> {
+  const proc = spawnProcess(process.execPath, ["--import", "tsx", fixture], {
+    env: { ...process.env, LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: "/tmp/echo-outbox", ...env },
+    keepOutput: 4 * 1024 * 1024,
+  });
+  const logs = () =>
+    proc
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const exited = proc.exited.then((code) => {
+    throw new Error(`echo exited with ${code}: ${proc.output()}`);
+  });
+  const listening = await Promise.race([
+    exited,
+    waitFor("echo service to listen", () => logs().find((l) => l.msg === "gRPC server listening"), {
+      timeoutMs: 20_000,
+    }),
+  ]);
+  exited.catch(() => {});
+  return { proc, address: String(listening.address), metricsAddress: String(listening.metricsAddress), logs };
+}
+
+export function echoClient(
+  address: string,
+  creds: ChannelCredentials = credentials.createInsecure(),
+  options = {},
+) {
+  const client = new EchoServiceClient(address, creds, options);
+  const call = (req: Partial<EchoRequest>, deadlineMs?: number): Promise<EchoResponse> =>
+    new Promise((resolve, reject) =>
+      client.echo(
+        { message: "", delayMs: 0, failWith: "", token: "", ...req },
+        new Metadata(),
+        deadlineMs ? { deadline: Date.now() + deadlineMs } : {},
+        (err: GrpcError | null, res?: EchoResponse) => (err ? reject(err) : resolve(res!)),
+      ),
+    );
+  return { client, call };
+}
