@@ -1,0 +1,18 @@
+// `node --import tsx e2e/src/ensure-cli.ts`: builds or finds the test bed's Go binaries (called by
+// scripts/ensure.mjs before `npm test` / `npm start`). Progress on stderr, exit 1 naming what failed.
+import { ensureTestBinaries } from "./ensure-test-binaries.js";
+
+const started = Date.now();
+try {
+  const r = await ensureTestBinaries((line) => process.stderr.write(`e2e: ${line}\n`));
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  process.stderr.write(
+    `e2e: test binaries ready in ${took} s (kube-apiserver ${r.kubeApiserver}, grpcurl ${r.grpcurl}, ` +
+      `${r.crdModules.length} CRD modules)\n`,
+  );
+} catch (err) {
+  process.stderr.write(
+    `e2e: ensuring test binaries failed: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+}

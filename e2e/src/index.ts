@@ -1,0 +1,46 @@
+export { applyManifests, FIELD_MANAGER, type ManifestInput, parseManifests } from "./apply.js";
+export {
+  ensureBinaries,
+  ensureDebianCommand,
+  ensureGrpcurl,
+  ensureKubeApiserver,
+  ensureSystemTools,
+  type Progress,
+  type TestbedBinaries,
+} from "./binaries.js";
+export { binDir, cacheRoot } from "./cache-paths.js";
+export { ADMIN_USER } from "./certs.js";
+export {
+  ALL_CRDS,
+  CRD_GROUPS,
+  CRD_SOURCES,
+  type CrdName,
+  DEFAULT_CRD_TIMEOUT_MS,
+  downloadCrdModules,
+  installCrds,
+  loadCrd,
+  waitEstablished,
+} from "./crds.js";
+export { ensureTestBinaries, type TestBinaries } from "./ensure-test-binaries.js";
+export { withFileLock } from "./file-lock.js";
+export {
+  type BuildGoBinaryOptions,
+  buildGoBinary,
+  DEFAULT_GO_COMMAND,
+  DEFAULT_GO_LDFLAGS,
+  type GoBinary,
+  goBinaryPath,
+  goCommand,
+  goModuleDir,
+} from "./go-builder.js";
+export { loadKubeConfig, writeKubeconfig } from "./kubeconfig.js";
+export { DEFAULT_TOKEN_EXPIRATION_SECONDS, type MintServiceAccountOptions } from "./service-account.js";
+export {
+  DEFAULT_TESTBED_OPTIONS,
+  type ExtraApiserver,
+  type RestartOptions,
+  startTestbed,
+  type Testbed,
+  type TestbedOptions,
+} from "./testbed.js";
+export * from "./versions.js";

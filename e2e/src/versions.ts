@@ -1,0 +1,40 @@
+/**
+ * Every pinned upstream version the test bed uses, in one place. Bump here only; the binary cache and
+ * the module cache are keyed by these strings, so a bump rebuilds/redownloads by itself.
+ */
+
+/**
+ * kube-apiserver release. 1.30 is the newest line that runs against Debian's etcd 3.4.23 without
+ * caveats: from 1.31 on the apiserver assumes etcd health endpoints that only exist from 3.4.29/3.5.11.
+ */
+export const KUBERNETES_VERSION = "v1.37.2";
+/** The `k8s.io/*` staging modules carry the same release as v0.<minor>.<patch>. */
+export const KUBERNETES_STAGING_VERSION = `v0.${KUBERNETES_VERSION.slice("v1.".length)}`;
+
+export const GRPCURL_VERSION = "v1.9.3";
+
+/** Upstream modules whose CRD YAML the test bed installs (and, for MCM, whose binary may be built). */
+export const MACHINE_CONTROLLER_MANAGER_VERSION = "v0.55.0";
+export const GARDENER_VERSION = "v1.110.0";
+export const METALLB_VERSION = "v0.14.9";
+export const FIREWALL_CONTROLLER_VERSION = "v2.3.5";
+export const FIREWALL_CONTROLLER_MANAGER_VERSION = "v0.3.2";
+
+export const MODULES = {
+  kubernetes: { module: "k8s.io/kubernetes", version: KUBERNETES_VERSION },
+  grpcurl: { module: "github.com/fullstorydev/grpcurl", version: GRPCURL_VERSION },
+  machineControllerManager: {
+    module: "github.com/gardener/machine-controller-manager",
+    version: MACHINE_CONTROLLER_MANAGER_VERSION,
+  },
+  gardener: { module: "github.com/gardener/gardener", version: GARDENER_VERSION },
+  metallb: { module: "go.universe.tf/metallb", version: METALLB_VERSION },
+  firewallController: {
+    module: "github.com/metal-stack/firewall-controller/v2",
+    version: FIREWALL_CONTROLLER_VERSION,
+  },
+  firewallControllerManager: {
+    module: "github.com/metal-stack/firewall-controller-manager",
+    version: FIREWALL_CONTROLLER_MANAGER_VERSION,
+  },
+} as const;
