@@ -1,0 +1,144 @@
+import { Pool } from "undici";
+import { hmacHeaders } from "./hmac.js";
+import { MetalApiError } from "./metal-api-error.js";
+import type { ParsedOptions } from "./options.js";
+import { backoffDelay, isConnectionError, sleep } from "./retry.js";
+
+export interface Operation {
+  /** e.g. `machine.allocate`; carried by errors and logs. */
+  name: string;
+  method: "GET" | "POST" | "DELETE";
+  /** Reads and idempotent writes are retried; allocations never (a lost allocate is resolved by a find). */
+  idempotent: boolean;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Overrides the client's deadline for this call (ms, including retries). */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  call<T>(
+    op: Operation,
+    path: string,
+    body: unknown,
+    opts: CallOptions | undefined,
+    okStatuses?: number[],
+  ): Promise<T>;
+  close(): Promise<void>;
+}
+
+const TIMEOUT = Symbol("timeout");
+
+export function createTransport(o: ParsedOptions): Transport {
+  const pool = new Pool(o.origin, {
+    connections: o.connections,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    pipelining: 1,
+  });
+  const staticHeaders: Record<string, string> = { accept: "application/json", "user-agent": o.userAgent };
+  if (o.auth.kind === "token") staticHeaders.authorization = `Bearer ${o.auth.token}`;
+
+  function headersFor(method: string, hasBody: boolean): Record<string, string> {
+    const h = { ...staticHeaders };
+    if (hasBody) h["content-type"] = "application/json";
+    // Signed per attempt: the date must be fresh and the salt unique.
+    if (o.auth.kind === "hmac")
+      Object.assign(h, hmacHeaders({ key: o.auth.key, authType: o.auth.authType, method, now: o.now() }));
+    return h;
+  }
+
+  async function call<T>(
+    op: Operation,
+    path: string,
+    body: unknown,
+    opts: CallOptions | undefined,
+    okStatuses?: number[],
+  ): Promise<T> {
+    const ctl = new AbortController();
+    const timeoutMs = opts?.timeoutMs ?? o.timeoutMs;
+    const timer = setTimeout(() => ctl.abort(TIMEOUT), timeoutMs);
+    const outer = opts?.signal;
+    const onOuterAbort = () => ctl.abort(outer?.reason);
+    if (outer) {
+      if (outer.aborted) ctl.abort(outer.reason);
+      else outer.addEventListener("abort", onOuterAbort, { once: true });
+    }
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const fail = (attempts: number, cause: unknown) =>
+      new MetalApiError({
+        kind: ctl.signal.reason === TIMEOUT ? "timeout" : "aborted",
+        operation: op.name,
+        attempts,
+        cause: ctl.signal.reason === TIMEOUT ? undefined : cause,
+      });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let err: MetalApiError;
+        try {
+          const res = await pool.request({
+            path: o.basePath + path,
+            method: op.method,
+            headers: headersFor(op.method, payload !== undefined),
+            body: payload,
+            signal: ctl.signal,
+          });
+          const text = await res.body.text();
+          const ok = okStatuses
+            ? okStatuses.includes(res.statusCode)
+            : res.statusCode >= 200 && res.statusCode < 300;
+          if (ok) {
+            if (text === "") return undefined as T;
+            try {
+              return JSON.parse(text) as T;
+            } catch (cause) {
+              throw new MetalApiError({
+                kind: "decode",
+                operation: op.name,
+                status: res.statusCode,
+                attempts: attempt,
+                cause,
+              });
+            }
+          }
+          err = new MetalApiError({
+            kind: "http",
+            operation: op.name,
+            status: res.statusCode,
+            metalMessage: errorMessage(text),
+            attempts: attempt,
+          });
+        } catch (cause) {
+          if (cause instanceof MetalApiError) throw cause;
+          if (ctl.signal.aborted) throw fail(attempt, cause);
+          if (!isConnectionError(cause)) throw cause;
+          err = new MetalApiError({ kind: "connection", operation: op.name, attempts: attempt, cause });
+        }
+        const retryable = op.idempotent && (err.kind === "connection" || (err.status ?? 0) >= 500);
+        if (!retryable || attempt > o.retries) throw err;
+        try {
+          await sleep(backoffDelay(attempt, o.retryBaseDelayMs, o.retryMaxDelayMs), ctl.signal);
+        } catch (cause) {
+          throw fail(attempt, cause);
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuterAbort);
+    }
+  }
+
+  return { call, close: () => pool.close() };
+}
+
+/** metal-api's `{statuscode, message}`; anything else is kept as text (cut short). */
+function errorMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed?.message === "string") return parsed.message;
+  } catch {
+    // not JSON: a proxy's error page, kept as text below
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
