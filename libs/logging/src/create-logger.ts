@@ -34,6 +34,24 @@ export const DEFAULT_REDACT_PATHS = [
   "*.metalAPIHMac",
 ];
 
+/** Bytes buffered before a write: one syscall per line costs more than the call it logs. */
+export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024;
+/** Buffered lines reach stdout at least this often, so logs stay live. */
+export const DEFAULT_LOG_FLUSH_MS = 100;
+
+function bufferedStdout(): pino.DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: false, minLength: DEFAULT_LOG_BUFFER_BYTES });
+  // pino flushes synchronously on exit; the timer only bounds how stale a quiet process's logs get.
+  setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // A flush while a write is pending throws; the next tick catches up.
+    }
+  }, DEFAULT_LOG_FLUSH_MS).unref();
+  return dest;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? "info";
   return pino(
@@ -44,6 +62,6 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? bufferedStdout(),
   );
 }

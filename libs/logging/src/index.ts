@@ -1,2 +1,9 @@
-export { createLogger, DEFAULT_REDACT_PATHS, type Logger, type LoggerOptions } from "./create-logger.js";
+export {
+  createLogger,
+  DEFAULT_LOG_BUFFER_BYTES,
+  DEFAULT_LOG_FLUSH_MS,
+  DEFAULT_REDACT_PATHS,
+  type Logger,
+  type LoggerOptions,
+} from "./create-logger.js";
 export { isSecretKey, redactSecrets, SECRET_KEY_PATTERN } from "./redact.js";

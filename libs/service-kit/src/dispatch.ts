@@ -33,7 +33,16 @@ export function dispatchUnary(
   o: DispatchOptions,
 ): handleUnaryCall<unknown, unknown> {
   const wrapped = o.interceptors.reduceRight<UnaryHandler<unknown, unknown>>((next, ic) => ic(next), handler);
-  const handled = o.metrics.handled;
+  // Labelled children resolved once per code: prom-client hashes the label object on every inc() otherwise.
+  const handledByCode = new Map<Code, { inc(): void }>();
+  const countHandled = (code: Code) => {
+    let child = handledByCode.get(code);
+    if (!child) {
+      child = o.metrics.handled.labels(method, codeName(code));
+      handledByCode.set(code, child);
+    }
+    child.inc();
+  };
   const latency = o.metrics.latency.labels(method);
   const debug = o.logger.isLevelEnabled("debug");
 
@@ -75,7 +84,7 @@ export function dispatchUnary(
       call.removeListener("cancelled", onCancel);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const codeLabel = codeName(code);
-      handled.inc({ method, code: codeLabel });
+      countHandled(code);
       latency.observe(seconds);
       const line: Record<string, unknown> = {
         method,

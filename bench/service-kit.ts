@@ -1,0 +1,112 @@
+// A unary call through the service kit vs a bare grpc-js server with the same proto, on loopback.
+// Each server runs in its own process (as in production); the client runs here. Prints p50/p99 latency
+// and calls/s at concurrency 1 and 64, and the kit's overhead. Target: at most 15% over bare grpc-js.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { EchoServiceClient } from "@metal-kube/proto/metalstack/echo/v1/echo";
+import { freePort } from "@metal-kube/testing";
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const WARMUP_MS = 1500;
+
+interface Result {
+  /** Server CPU time per call in microseconds: robust when other work shares the machine. */
+  cpuUsPerCall: number;
+  callsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** Starts a server process with its output to /dev/null (as a log shipper would take it) on a free port. */
+async function startServer(file: string) {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", file)], {
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+      GRPC_LISTEN: address,
+      METRICS_LISTEN: "127.0.0.1:0",
+      PORT: String(port),
+    },
+    stdio: "ignore",
+  });
+  const probe = new EchoServiceClient(address, credentials.createInsecure());
+  await new Promise<void>((resolve, reject) =>
+    probe.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve())),
+  );
+  probe.close();
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return { stop, address, pid: child.pid! };
+}
+
+/** utime + stime of a process in microseconds, from /proc (clock ticks are 100 Hz on Linux). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function measure(address: string, pid: number, concurrency: number): Promise<Result> {
+  const client = new EchoServiceClient(address, credentials.createInsecure());
+  const req = { message: "hello", delayMs: 0, failWith: "", token: "" };
+  const once = () =>
+    new Promise<void>((resolve, reject) =>
+      client.echo(req, new Metadata(), (err) => (err ? reject(err) : resolve())),
+    );
+  const run = async (ms: number, record: number[] | undefined) => {
+    const end = performance.now() + ms;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) {
+          const t = performance.now();
+          await once();
+          record?.push(performance.now() - t);
+        }
+      }),
+    );
+  };
+  await run(WARMUP_MS, undefined);
+  const lat: number[] = [];
+  const cpu0 = cpuMicros(pid);
+  const t0 = performance.now();
+  await run(DURATION_MS, lat);
+  const cpu = cpuMicros(pid) - cpu0;
+  const secs = (performance.now() - t0) / 1000;
+  client.close();
+  lat.sort((a, b) => a - b);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0;
+  return { cpuUsPerCall: cpu / lat.length, callsPerSec: lat.length / secs, p50: pct(50), p99: pct(99) };
+}
+
+const fmt = (r: Result) =>
+  `${r.callsPerSec.toFixed(0).padStart(7)} calls/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  server CPU ${r.cpuUsPerCall.toFixed(1)} us/call`;
+
+const rows: string[] = [];
+for (const concurrency of [1, 64]) {
+  const results: Record<string, Result> = {};
+  for (const [name, file] of [
+    ["bare grpc-js", "bare-echo-server.ts"],
+    ["service kit", "kit-echo-server.ts"],
+  ] as const) {
+    const { stop, address, pid } = await startServer(file);
+    results[name] = await measure(address, pid, concurrency);
+    await stop();
+    console.log(`concurrency ${String(concurrency).padStart(2)}  ${name.padEnd(12)} ${fmt(results[name]!)}`);
+  }
+  const bare = results["bare grpc-js"]!;
+  const kit = results["service kit"]!;
+  const overhead = (bare.callsPerSec / kit.callsPerSec - 1) * 100;
+  const p50Overhead = (kit.p50 / bare.p50 - 1) * 100;
+  const cpuOverhead = (kit.cpuUsPerCall / bare.cpuUsPerCall - 1) * 100;
+  rows.push(
+    `concurrency ${concurrency}: kit cost: throughput ${overhead.toFixed(1)}%, p50 ${p50Overhead.toFixed(1)}%, ` +
+      `server CPU per call ${cpuOverhead.toFixed(1)}% (target <= 15%)`,
+  );
+}
+for (const r of rows) console.log(r);

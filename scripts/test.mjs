@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// The whole suite: static checks (types, lint/format, buf lint, buf breaking), Go module tests, then every
+// ava test. Each static check counts as one test. Prints `N passed, N failed` alone on the last line and
+// exits non-zero on any failure, because CI reads that line and ava does not print it.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const env = { ...process.env, PATH: `${BIN}:${process.env.PATH}:/usr/local/go/bin:/usr/sbin:/sbin` };
+const only = process.argv.slice(2); // optional ava file globs, to run a part of the suite
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function check(name, cmd, args, opts = {}) {
+  const started = Date.now();
+  process.stdout.write(`\n== ${name}\n`);
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? ROOT, env, stdio: "inherit" });
+  const ok = r.status === 0;
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  process.stdout.write(`${ok ? "ok" : "not ok"} - ${name} (${secs}s)\n`);
+  if (ok) passed++;
+  else {
+    failed++;
+    failures.push(name);
+  }
+  return ok;
+}
+
+function hasCommit(ref) {
+  return spawnSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: ROOT }).status === 0;
+}
+
+function goModules() {
+  const found = [];
+  const walk = (dir, depth) => {
+    if (depth > 3) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory() || e.name === "node_modules" || e.name.startsWith(".")) continue;
+      const d = join(dir, e.name);
+      if (existsSync(join(d, "go.mod"))) found.push(d);
+      else walk(d, depth + 1);
+    }
+  };
+  walk(join(ROOT, "services"), 0);
+  return found;
+}
+
+/** Runs ava with the TAP reporter, echoing its output and counting `ok` / `not ok` lines. */
+function runAva() {
+  return new Promise((resolve) => {
+    process.stdout.write("\n== ava\n");
+    const child = spawn(join(BIN, "ava"), ["--tap", ...only], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    let buf = "";
+    let sawPlan = false;
+    child.stdout.on("data", (chunk) => {
+      process.stdout.write(chunk);
+      buf += chunk.toString();
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (/^ok \d+/.test(line)) passed++;
+        else if (/^not ok \d+/.test(line)) {
+          // A skipped or todo test is not a failure.
+          if (/# (SKIP|TODO)/.test(line)) continue;
+          failed++;
+          failures.push(line.replace(/^not ok \d+ - /, ""));
+        } else if (/^1\.\.\d+/.test(line)) sawPlan = true;
+        nl = buf.indexOf("\n");
+      }
+    });
+    child.on("close", (code) => {
+      if (code !== 0 && failures.length === 0) {
+        failed++;
+        failures.push(`ava exited with ${code}${sawPlan ? "" : " before finishing"}`);
+      }
+      resolve();
+    });
+  });
+}
+
+if (only.length === 0) {
+  check("typecheck (tsc --noEmit)", join(BIN, "tsc"), ["--noEmit", "-p", "tsconfig.json"]);
+  check("lint and format (biome check)", join(BIN, "biome"), ["check", "."]);
+  check("buf lint", join(BIN, "buf"), ["lint"]);
+  // Against the previous commit of main; a shallow clone without it cannot compare and says so.
+  if (hasCommit("HEAD~1")) check("buf breaking (against HEAD~1)", join(BIN, "buf"), ["breaking", "--against", ".git#ref=HEAD~1"]);
+  else process.stdout.write("\n== buf breaking skipped: HEAD~1 is not in this clone (shallow)\n");
+  for (const mod of goModules()) {
+    const rel = mod.slice(ROOT.length + 1);
+    check(`go vet + test (${rel})`, "go", ["test", "./..."], { cwd: mod });
+  }
+}
+await runAva();
+
+if (failures.length) {
+  process.stdout.write("\nfailed:\n");
+  for (const f of failures) process.stdout.write(`  - ${f}\n`);
+}
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
