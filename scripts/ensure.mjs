@@ -41,7 +41,8 @@ function onPath(bin) {
 function ensureNpm() {
   const marker = join(ROOT, "node_modules", ".package-lock.json");
   const lock = join(ROOT, "package-lock.json");
-  const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
+  const stale =
+    !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
   if (!stale) return;
   log("installing npm packages");
   // `npm ci` on a fresh clone reproduces the lock file exactly; `install` when a lock was edited locally.
@@ -70,7 +71,8 @@ function ensureDebian(wanted) {
     aptGet(install);
   }
   const still = Object.entries(wanted).filter(([, bin]) => !onPath(bin));
-  if (still.length) throw new Error(`still missing after apt-get: ${still.map(([p, b]) => `${b} (${p})`).join(", ")}`);
+  if (still.length)
+    throw new Error(`still missing after apt-get: ${still.map(([p, b]) => `${b} (${p})`).join(", ")}`);
 }
 
 function ensureGoBinaries() {
@@ -79,8 +81,12 @@ function ensureGoBinaries() {
   if (!onPath("go") && !existsSync("/usr/local/go/bin/go")) {
     throw new Error("Go is needed to build kube-apiserver and grpcurl for the tests; install Go >= 1.24");
   }
-  log("checking Go-built test binaries (kube-apiserver, grpcurl, MCM, CRD modules; cached under ~/.cache/metal-kube)");
-  run(process.execPath, ["--import", "tsx", cli], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` } });
+  log(
+    "checking Go-built test binaries (kube-apiserver, grpcurl, MCM, CRD modules; cached under ~/.cache/metal-kube)",
+  );
+  run(process.execPath, ["--import", "tsx", cli], {
+    env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
+  });
 }
 
 try {

@@ -32,7 +32,9 @@ function check(name, cmd, args, opts = {}) {
 }
 
 function hasCommit(ref) {
-  return spawnSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: ROOT }).status === 0;
+  return (
+    spawnSync("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: ROOT }).status === 0
+  );
 }
 
 function goModules() {
@@ -54,7 +56,11 @@ function goModules() {
 function runAva() {
   return new Promise((resolve) => {
     process.stdout.write("\n== ava\n");
-    const child = spawn(join(BIN, "ava"), ["--tap", ...only], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(join(BIN, "ava"), ["--tap", ...only], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let buf = "";
     let sawPlan = false;
     child.stdout.on("data", (chunk) => {
@@ -89,7 +95,8 @@ if (only.length === 0) {
   check("lint and format (biome check)", join(BIN, "biome"), ["check", "."]);
   check("buf lint", join(BIN, "buf"), ["lint"]);
   // Against the previous commit of main; a shallow clone without it cannot compare and says so.
-  if (hasCommit("HEAD~1")) check("buf breaking (against HEAD~1)", join(BIN, "buf"), ["breaking", "--against", ".git#ref=HEAD~1"]);
+  if (hasCommit("HEAD~1"))
+    check("buf breaking (against HEAD~1)", join(BIN, "buf"), ["breaking", "--against", ".git#ref=HEAD~1"]);
   else process.stdout.write("\n== buf breaking skipped: HEAD~1 is not in this clone (shallow)\n");
   for (const mod of goModules()) {
     const rel = mod.slice(ROOT.length + 1);
