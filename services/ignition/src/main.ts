@@ -1,0 +1,4 @@
+// Process entry of the ignition gRPC service.
+import { startIgnitionServer } from "./server.js";
+
+await startIgnitionServer();
