@@ -153,7 +153,9 @@ function checkShape(value: unknown, shape: Shape, at: string, errors: string[]):
         errors.push(`${at}: must be a list`);
         return;
       }
-      value.forEach((v, n) => checkShape(v, shape.items, `${at}[${n}]`, errors));
+      value.forEach((v, n) => {
+        checkShape(v, shape.items, `${at}[${n}]`, errors);
+      });
       return;
     case "object": {
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
