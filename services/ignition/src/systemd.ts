@@ -88,7 +88,11 @@ export function unitContentProblem(content: string): string | undefined {
     const eq = line.indexOf("=");
     if (eq < 0)
       return `line ${lineNo}: expected Key=Value, a [Section] or a comment, got ${JSON.stringify(truncate(line))}`;
-    if (line.slice(0, eq).trim() === "") return `line ${lineNo}: assignment without a key`;
+    const key = line.slice(0, eq);
+    if (key.trim() === "") return `line ${lineNo}: assignment without a key`;
+    // Ignition's parser ends a key at a carriage return, then finds no `=`.
+    if (key.includes("\r"))
+      return `line ${lineNo}: carriage return inside the key ${JSON.stringify(truncate(key))}`;
     if (!inSection) return `line ${lineNo}: assignment before the first [Section]`;
     continuing = line.endsWith("\\");
   }
