@@ -1,0 +1,28 @@
+import { MACHINE_ID_TAG } from "../state/store.js";
+import type { IpRecord, MachineRecord } from "../state/types.js";
+
+export const TAG_PRIMARY_ASN = "machine.metal-stack.io/network.primary.asn";
+export const TAG_RACK = "machine.metal-stack.io/rack";
+
+export const machineTag = (id: string) => `${MACHINE_ID_TAG}=${id}`;
+
+/**
+ * Machine tags as metal-api builds them: user tags, where `key=value` tags are unique per key, overlaid by
+ * the system labels (primary ASN, rack) that users cannot override.
+ */
+export function makeMachineTags(m: MachineRecord, userTags: string[]): string[] {
+  const labels = new Map<string, string>();
+  const plain: string[] = [];
+  for (const t of userTags) {
+    const i = t.indexOf("=");
+    if (i >= 0) labels.set(t.slice(0, i), t.slice(i + 1));
+    else plain.push(t);
+  }
+  const primary = m.allocation?.networks.find((n) => n.private && n.asn !== 0);
+  if (primary) labels.set(TAG_PRIMARY_ASN, String(primary.asn));
+  if (m.rackid) labels.set(TAG_RACK, m.rackid);
+  return [...new Set([...plain, ...[...labels].map(([k, v]) => `${k}=${v}`)])];
+}
+
+export const ipMachineIds = (ip: IpRecord) =>
+  ip.tags.filter((t) => t.startsWith(`${MACHINE_ID_TAG}=`)).map((t) => t.slice(MACHINE_ID_TAG.length + 1));
