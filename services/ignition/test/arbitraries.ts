@@ -129,7 +129,9 @@ export const validUnits = (filePaths: string[]): fc.Arbitrary<Unit[]> =>
           fc.record({ name: fc.stringMatching(/^[a-z0-9-]{1,12}\.conf$/), content: validUnitBody }),
           { selector: (d) => d.name, maxLength: 3 },
         ),
-        filePaths: filePaths.length > 0 ? fc.subarray(filePaths) : fc.constant([]),
+        filePaths: (filePaths.length > 0 ? fc.subarray(filePaths) : fc.constant([])) as fc.Arbitrary<
+          string[]
+        >,
       })
       // enable: true with STOP is contradictory by definition.
       .map((u) =>
