@@ -15,6 +15,7 @@ export {
   verifyHmac,
 } from "./hmac.js";
 export {
+  isBadRequest,
   isConflict,
   isForbidden,
   isMetalApiError,

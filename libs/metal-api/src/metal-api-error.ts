@@ -77,6 +77,7 @@ export const isMetalApiError = (e: unknown): e is MetalApiError => e instanceof 
 export const isNotFound = (e: unknown): boolean => isMetalApiError(e) && e.isNotFound();
 export const isConflict = (e: unknown): boolean => isMetalApiError(e) && e.isConflict();
 export const isForbidden = (e: unknown): boolean => isMetalApiError(e) && e.isForbidden();
+export const isBadRequest = (e: unknown): boolean => isMetalApiError(e) && e.isBadRequest();
 export const isNoMachineAvailable = (e: unknown): boolean => isMetalApiError(e) && e.isNoMachineAvailable();
 
 /** Thrown by createMetalApiClient for unusable options; names the option. */
