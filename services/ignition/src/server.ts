@@ -41,6 +41,8 @@ export function startIgnitionServer(options: StartIgnitionServerOptions = {}) {
       });
       return {
         services: [createIgnitionService({ renderer, events: options.events ?? noopEventSink })],
+        // File contents (inline or resolved from Secrets) may hold keys and tokens: never logged.
+        secretFields: ["data"],
       };
     },
   });
