@@ -22,6 +22,7 @@ export function createMergePatch(original: Json, modified: Json): Record<string,
   const out: Record<string, Json> = {};
   let changed = false;
   for (const k of Object.keys(original)) {
+    if (original[k] === undefined) continue;
     if (!(k in modified) || modified[k] === undefined) {
       out[k] = null;
       changed = true;

@@ -100,7 +100,7 @@ export function createResourceClient<T extends KubeObject = KubeObject>(
   const client: ResourceClient<T> = {
     resource,
     transport,
-    list(p = {}) {
+    async list(p = {}) {
       return transport.request<KubeList<T>>({
         method: "GET",
         path: collectionPath(resource, p.namespace),
@@ -109,14 +109,14 @@ export function createResourceClient<T extends KubeObject = KubeObject>(
         signal: p.signal,
       });
     },
-    get({ name, namespace }) {
+    async get({ name, namespace }) {
       return transport.request<T>({
         method: "GET",
         path: objectPath(resource, name, namespace),
         target: target("get", namespace, name),
       });
     },
-    create(obj, o = {}) {
+    async create(obj, o = {}) {
       const ns = obj.metadata?.namespace;
       return transport.request<T>({
         method: "POST",
@@ -126,7 +126,7 @@ export function createResourceClient<T extends KubeObject = KubeObject>(
         target: target("create", ns, obj.metadata?.name),
       });
     },
-    replace(obj, o = {}) {
+    async replace(obj, o = {}) {
       const { name = "", namespace } = obj.metadata ?? {};
       return transport.request<T>({
         method: "PUT",
@@ -136,7 +136,7 @@ export function createResourceClient<T extends KubeObject = KubeObject>(
         target: target("update", namespace, name, o.subresource),
       });
     },
-    patch(p) {
+    async patch(p) {
       return transport.request<T>({
         method: "PATCH",
         path: objectPath(resource, p.name, p.namespace, p.subresource),
@@ -167,7 +167,7 @@ export function createResourceClient<T extends KubeObject = KubeObject>(
         target: target("delete", p.namespace, p.name),
       });
     },
-    watch(p, onEvent) {
+    async watch(p, onEvent) {
       return transport.watch(
         {
           method: "GET",

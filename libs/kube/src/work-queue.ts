@@ -92,6 +92,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
   let idleWaiters: (() => void)[] = [];
 
   const depth = () => ready.length - head;
+  o.metrics?.queueDepthSources.set(o.name, () => depth() + due.size);
 
   function push(key: string) {
     ready.push(key);
@@ -254,7 +255,6 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
           for (const k of o.listKeys!()) add(k);
         }, o.resyncPeriodMs);
       }
-      if (o.metrics) o.metrics.queueDepthSources.set(o.name, () => depth() + due.size);
       schedulePump();
     },
     async stop() {
