@@ -32,6 +32,11 @@ export interface ControllerOptions<T extends KubeObject> {
   labelSelector?: string;
   fieldSelector?: string;
   indexers?: Record<string, IndexFunc<T>>;
+  /**
+   * The objects this controller is responsible for (e.g. Gardener extension objects of its own
+   * `spec.type`); others are never reconciled, so they get no finalizer and no status from us.
+   */
+  filter?: (obj: T) => boolean;
   status?: StatusStyle;
   conditionType?: string;
   reportProcessing?: boolean;
@@ -122,15 +127,25 @@ export function createController<T extends KubeObject>(options: ControllerOption
     logger: log,
     metrics,
   });
+  const filter = o.filter ?? (() => true);
+  const ours = (key: string) => {
+    const obj = informer.store.get(key);
+    return obj !== undefined && filter(obj);
+  };
   const queue = createWorkQueue({
     name,
     concurrency: o.concurrency,
     resyncPeriodMs: o.resyncPeriodMs,
     backoff: o.backoff,
-    listKeys: () => informer.store.keys(),
+    listKeys: () => informer.store.keys().filter(ours),
     metrics,
     logger: log,
-    process: (key, signal) => reconciler.reconcile(informer.store.get(key), signal),
+    process: async (key, signal) => {
+      const obj = informer.store.get(key);
+      // Gone objects pass (gone = done); foreign ones are skipped.
+      if (obj !== undefined && !filter(obj)) return undefined;
+      return reconciler.reconcile(obj, signal);
+    },
   });
   const enqueueOnUpdate = o.enqueueOnUpdate ?? defaultEnqueueOnUpdate(o.finalizer);
   const g = o.resource.group;
@@ -163,9 +178,11 @@ export function createController<T extends KubeObject>(options: ControllerOption
     async start() {
       if (o.verifyPermissions !== false) await verifyPermissions(o.kube.transport, permissions);
       unsubscribe = informer.addHandler({
-        add: (obj) => queue.add(objectKey(obj)),
+        add: (obj) => {
+          if (filter(obj)) queue.add(objectKey(obj));
+        },
         update: (a, b) => {
-          if (enqueueOnUpdate(a, b)) queue.add(objectKey(b));
+          if (filter(b) && enqueueOnUpdate(a, b)) queue.add(objectKey(b));
         },
         // A deletion with our finalizer shows up as an update (deletionTimestamp); a final delete needs nothing.
       });
@@ -177,7 +194,7 @@ export function createController<T extends KubeObject>(options: ControllerOption
         unwatchLeader = elector.onChange((leading) => {
           if (leading) {
             // Whatever happened while we were standby is in the cache: look at everything once.
-            for (const k of informer.store.keys()) queue.add(k);
+            for (const k of informer.store.keys()) if (ours(k)) queue.add(k);
             queue.resume();
           } else queue.pause({ abortInFlight: true });
         });

@@ -133,3 +133,40 @@ test("with a leader elector only the leader's queue runs", async (t) => {
   await one.kube.informers.stop();
   await two.kube.informers.stop();
 });
+
+test("filter: foreign objects get no finalizer, no status and no reconcile", async (t) => {
+  const api = createFakeApi();
+  const kube = fakeKube(api);
+  const runs: string[] = [];
+  const c = createController({
+    kube,
+    resource: demos,
+    finalizer: "demo.metal-kube.io/test",
+    verifyPermissions: false,
+    events: false,
+    resyncPeriodMs: 30,
+    filter: (o) => o.spec?.type === "metal",
+    logger,
+    actuator: {
+      reconcile: async (o) => {
+        runs.push(o.metadata.name ?? "");
+        return undefined;
+      },
+      delete: async () => {},
+    },
+  });
+  api.put(BASE, demo("mine", { type: "metal" }));
+  api.put(BASE, demo("theirs", { type: "aws" }));
+  await c.start();
+  await until(
+    "mine reconciled",
+    () => api.get(BASE, "ns/mine")?.status?.lastOperation?.state === "Succeeded",
+  );
+  api.put(BASE, { ...api.get(BASE, "ns/theirs")!, spec: { type: "aws", v: 2 } });
+  await sleep(100);
+  t.false(runs.includes("theirs"));
+  t.is(api.get(BASE, "ns/theirs")!.metadata.finalizers, undefined);
+  t.is(api.get(BASE, "ns/theirs")!.status, undefined);
+  await c.stop();
+  await kube.informers.stop();
+});
