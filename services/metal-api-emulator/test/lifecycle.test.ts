@@ -23,7 +23,7 @@ test("allocate, provision to Phoned Home, free asynchronously, allocate again", 
   const priv = a.networks.find((n) => n.networkid === net.id)!;
   t.true(priv.private);
   t.is(priv.networktype, "privateprimaryunshared");
-  t.is<number | undefined>(priv.vrf, net.vrf);
+  t.is(priv.vrf, net.vrf ?? -1);
   t.deepEqual(priv.prefixes, net.prefixes);
   t.is(priv.ips.length, 1);
   const ext = a.networks.find((n) => n.networkid === "internet")!;
