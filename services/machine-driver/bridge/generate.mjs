@@ -16,7 +16,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "../../..");
 const genDir = join(here, "gen");
 const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "metal-kube");
-const pluginDir = join(cache, "bin", `protoc-plugins-${[PROTOC_GEN_GO, PROTOC_GEN_GO_GRPC].map((p) => p.split("@")[1]).join("-")}`);
+const pluginDir = join(
+  cache,
+  "bin",
+  `protoc-plugins-${[PROTOC_GEN_GO, PROTOC_GEN_GO_GRPC].map((p) => p.split("@")[1]).join("-")}`,
+);
 
 function ensurePlugins() {
   for (const [pkg, bin] of [
@@ -41,11 +45,20 @@ function walk(dir) {
 function generate(outBase) {
   ensurePlugins();
   const buf = join(root, "node_modules/.bin/buf");
-  execFileSync(buf, ["generate", "--template", relative(root, join(here, "buf.gen.yaml")), ...(outBase ? ["-o", outBase] : [])], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, PATH: `${pluginDir}:${process.env.PATH}` },
-  });
+  execFileSync(
+    buf,
+    [
+      "generate",
+      "--template",
+      relative(root, join(here, "buf.gen.yaml")),
+      ...(outBase ? ["-o", outBase] : []),
+    ],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, PATH: `${pluginDir}:${process.env.PATH}` },
+    },
+  );
 }
 
 if (process.argv.includes("--check")) {
@@ -53,12 +66,22 @@ if (process.argv.includes("--check")) {
   try {
     generate(tmp);
     const fresh = join(tmp, relative(root, genDir));
-    const want = walk(fresh).map((f) => relative(fresh, f)).sort();
-    const have = existsSync(genDir) ? walk(genDir).map((f) => relative(genDir, f)).sort() : [];
-    const stale = want.filter((f) => !have.includes(f) || !readFileSync(join(fresh, f)).equals(readFileSync(join(genDir, f))));
+    const want = walk(fresh)
+      .map((f) => relative(fresh, f))
+      .sort();
+    const have = existsSync(genDir)
+      ? walk(genDir)
+          .map((f) => relative(genDir, f))
+          .sort()
+      : [];
+    const stale = want.filter(
+      (f) => !have.includes(f) || !readFileSync(join(fresh, f)).equals(readFileSync(join(genDir, f))),
+    );
     const extra = have.filter((f) => !want.includes(f));
     if (stale.length || extra.length) {
-      console.error(`bridge gen/ is stale: ${[...stale, ...extra].join(", ")}; run node ${relative(root, fileURLToPath(import.meta.url))}`);
+      console.error(
+        `bridge gen/ is stale: ${[...stale, ...extra].join(", ")}; run node ${relative(root, fileURLToPath(import.meta.url))}`,
+      );
       process.exit(1);
     }
     console.log("bridge gen/ is up to date");

@@ -18,7 +18,11 @@ test("bridge gen/ is generated from the current proto", async (t) => {
 
 test("bridge Go tests pass", async (t) => {
   t.timeout(15 * 60_000);
-  const { stdout } = await run("go", ["test", "-count=1", "./..."], { cwd: bridge, env, maxBuffer: 16 << 20 });
+  const { stdout } = await run("go", ["test", "-count=1", "./..."], {
+    cwd: bridge,
+    env,
+    maxBuffer: 16 << 20,
+  });
   t.regex(stdout, /^ok\s+metal-kube\.local\/machine-driver\/bridge\/internal\/grpcdriver/m);
   t.notRegex(stdout, /FAIL/);
 });
