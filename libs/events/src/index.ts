@@ -25,6 +25,7 @@ export { type EnsureStreamOptions, ensureStream } from "./stream.js";
 export { eventSubject, parseEventSubject, SUBJECT_PREFIX, type SubjectParts } from "./subject.js";
 export {
   createEventSubscriber,
+  DEFAULT_ACK_WAIT_MS,
   DEFAULT_RETRY_MS,
   DEFAULT_SUBSCRIBE_SUBJECT,
   type DeliverFrom,

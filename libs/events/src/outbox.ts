@@ -1,5 +1,5 @@
 import { promises as fsp, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "@metal-kube/logging";
 import { AckFile } from "./ack-file.js";
 import { EventsError, OutboxFullError } from "./errors.js";
@@ -51,6 +51,8 @@ interface PendingAppend {
 }
 
 const SEGMENT_SUFFIX = ".seg";
+/** Outbox directories open in this process. */
+const openDirs = new Set<string>();
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, "0")}${SEGMENT_SUFFIX}`;
 
 function pidAlive(pid: number): boolean {
@@ -114,6 +116,10 @@ export class Outbox {
   }
 
   private lock(): void {
+    const dir = resolve(this.opts.dir);
+    // The LOCK file guards against other processes; this set against a second publisher in this one.
+    if (openDirs.has(dir))
+      throw new EventsError("OUTBOX_IO", `event outbox ${this.opts.dir} is already open in this process`);
     const path = join(this.opts.dir, "LOCK");
     try {
       const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
@@ -124,12 +130,23 @@ export class Outbox {
       if (err instanceof EventsError) throw err;
     }
     writeFileSync(path, String(process.pid));
+    openDirs.add(dir);
   }
 
   private async recover(): Promise<OutboxRecovery> {
     const { dir, logger } = this.opts;
     await fsp.mkdir(dir, { recursive: true });
     this.lock();
+    try {
+      return await this.recoverLocked();
+    } catch (err) {
+      openDirs.delete(resolve(dir));
+      throw err;
+    }
+  }
+
+  private async recoverLocked(): Promise<OutboxRecovery> {
+    const { dir, logger } = this.opts;
     const ack = await AckFile.open(join(dir, "ack"));
     if (ack.recovered === "damaged") {
       logger.warn(
@@ -372,6 +389,7 @@ export class Outbox {
     await this.ackFile.close();
     await this.active.fh.close();
     await fsp.unlink(join(this.opts.dir, "LOCK")).catch(() => undefined);
+    openDirs.delete(resolve(this.opts.dir));
   }
 }
 

@@ -6,6 +6,7 @@ import {
   DeliverPolicy,
   type JsMsg,
   type NatsConnection,
+  nanos,
 } from "nats";
 import { type CloudEvent, decodeCloudEvent } from "./cloud-event.js";
 import { EventsError, InvalidOptionError } from "./errors.js";
@@ -14,6 +15,9 @@ import { DEFAULT_NATS_URL, DEFAULT_STREAM_NAME } from "./options.js";
 export const DEFAULT_SUBSCRIBE_SUBJECT = "metal.>";
 /** Delay between attempts while NATS or the stream is not there yet (a tail started before the stack). */
 export const DEFAULT_RETRY_MS = 1_000;
+
+/** JetStream's own default redelivery delay for unacknowledged messages. */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
 
 export type DeliverFrom = "new" | "all" | { sinceMs: number };
 
@@ -25,9 +29,13 @@ export interface EventSubscriberOptions {
   /**
    * Durable consumer name: the server remembers what was acknowledged, so a restarted subscriber continues
    * where it stopped. Without it an ordered ephemeral consumer is used (nothing is kept server-side).
-   * An event is acknowledged when the loop asks for the next one, i.e. after the caller handled it.
+   * An event is acknowledged when the loop asks for the next one, i.e. after the caller handled it
+   * (at-least-once: events fetched but not handled when the subscriber stops are delivered again after
+   * `ackWaitMs`, possibly after newer ones).
    */
   durable?: string;
+  /** Durable consumers only, applied when the consumer is created: redelivery delay of unacknowledged events. */
+  ackWaitMs?: number;
   /** Where to start: only new events (default), everything the stream holds, or the last `sinceMs` ms. */
   deliver?: DeliverFrom;
   streamName?: string;
@@ -62,6 +70,7 @@ interface ParsedSubscriberOptions {
   deliver: DeliverFrom;
   streamName: string;
   retryMs: number;
+  ackWaitMs: number;
   logger: Logger;
 }
 
@@ -116,10 +125,15 @@ function parseSubscriberOptions(opts: EventSubscriberOptions): ParsedSubscriberO
   const retryMs = opts.retryMs ?? DEFAULT_RETRY_MS;
   if (!Number.isInteger(retryMs) || retryMs < 1)
     throw new InvalidOptionError("retryMs", `${retryMs} must be an integer >= 1`);
+  const ackWaitMs = opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  if (!Number.isInteger(ackWaitMs) || ackWaitMs < 100) {
+    throw new InvalidOptionError("ackWaitMs", `${ackWaitMs} must be an integer >= 100`);
+  }
   return {
     natsUrl,
     subject,
     durable: opts.durable,
+    ackWaitMs,
     deliver,
     streamName,
     retryMs,
@@ -140,6 +154,32 @@ class Subscriber implements EventSubscriber {
   private started = false;
   /** The event last handed to the caller, acked once the caller comes back for more (or closes). */
   private toAck: JsMsg | undefined;
+  /** Delivered, not yet handed out (consume() in callback mode, so close() ends iteration at once). */
+  private queue: JsMsg[] = [];
+  private queueWaiter: (() => void) | undefined;
+  private ended = false;
+
+  private readonly onMessage = (m: JsMsg): void => {
+    if (this.closed) return;
+    this.queue.push(m);
+    this.notify();
+  };
+
+  private notify(): void {
+    const w = this.queueWaiter;
+    this.queueWaiter = undefined;
+    w?.();
+  }
+
+  private async next(): Promise<JsMsg | undefined> {
+    while (this.queue.length === 0) {
+      if (this.closed || this.ended) return undefined;
+      await new Promise<void>((r) => {
+        this.queueWaiter = r;
+      });
+    }
+    return this.queue.shift();
+  }
 
   constructor(private readonly opts: ParsedSubscriberOptions) {}
 
@@ -205,12 +245,13 @@ class Subscriber implements EventSubscriber {
             await jsm.consumers.add(streamName, {
               durable_name: durable,
               ack_policy: AckPolicy.Explicit,
+              ack_wait: nanos(this.opts.ackWaitMs),
               filter_subject: subject,
               ...this.deliverConfig(),
             });
           }
           const consumer = await js.consumers.get(streamName, durable);
-          return await consumer.consume({ max_messages: 256 });
+          return await consumer.consume({ max_messages: 256, callback: this.onMessage });
         }
         const dc = this.deliverConfig();
         const consumer = await js.consumers.get(streamName, {
@@ -220,7 +261,7 @@ class Subscriber implements EventSubscriber {
           ...(dc.deliver_policy === DeliverPolicy.All ? {} : { deliver_policy: dc.deliver_policy }),
           ...(dc.opt_start_time ? { opt_start_time: dc.opt_start_time } : {}),
         });
-        return await consumer.consume({ max_messages: 256 });
+        return await consumer.consume({ max_messages: 256, callback: this.onMessage });
       } catch (err) {
         if (!isStreamNotFound(err)) throw err;
         if (!logged) {
@@ -245,7 +286,11 @@ class Subscriber implements EventSubscriber {
       if (!this.nc) return;
       this.messages = await this.consume(this.nc);
       if (!this.messages) return;
-      for await (const m of this.messages) {
+      void this.messages.closed().then(() => {
+        this.ended = true;
+        this.notify();
+      });
+      for (let m = await this.next(); m; m = await this.next()) {
         this.ackHandled();
         let event: CloudEvent;
         try {
@@ -296,6 +341,10 @@ class Subscriber implements EventSubscriber {
     this.ackHandled();
     this.cancelWait?.();
     this.messages?.stop();
+    // Delivered but never handed out: a durable consumer's server redelivers them after ackWaitMs. (Not
+    // nak'ed: nats-server 2.9 then redelivers into the pull request being torn down, twice or never.)
+    this.queue = [];
+    this.notify();
     // Acks queued by the loop must reach the server before the connection goes.
     await this.nc?.drain().catch(() => this.nc?.close());
   }
