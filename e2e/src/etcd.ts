@@ -19,6 +19,8 @@ export interface Etcd {
   /** Starts it again on the same ports and data. */
   start(): Promise<void>;
   output(): string;
+  /** Process id while running. */
+  pid(): number | undefined;
 }
 
 /**
@@ -89,5 +91,6 @@ export async function startEtcd(o: StartEtcdOptions): Promise<Etcd> {
     },
     start,
     output: () => proc?.output() ?? lastOutput,
+    pid: () => proc?.child.pid,
   };
 }

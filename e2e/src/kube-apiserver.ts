@@ -37,6 +37,9 @@ function apiserverArgs(o: KubeApiserverOptions): string[] {
   return [
     "--bind-address=127.0.0.1",
     "--advertise-address=127.0.0.1",
+    // The endpoint reconciler refuses a loopback advertise address (1.37); nothing in the bed needs
+    // the default/kubernetes Endpoints, which only in-cluster pods would use.
+    "--endpoint-reconciler-type=none",
     `--secure-port=${o.port}`,
     `--etcd-servers=${o.etcdUrl}`,
     `--tls-cert-file=${c.servingCert}`,
@@ -88,6 +91,13 @@ export function adminGet(
   });
 }
 
+/** Error and fatal lines (klog E/F, cobra's "Error:") and the last lines, without the info chatter. */
+function diagnosticTail(output: string): string {
+  const lines = output.split("\n");
+  const errors = lines.filter((l) => /^[EF]\d{4} /.test(l) || l.startsWith("Error:")).slice(-20);
+  return [...errors, "...", ...lines.slice(-15)].join("\n").slice(-8000);
+}
+
 /** kube-apiserver process control: start waits for /readyz, stop is SIGTERM (then SIGKILL). */
 export function createKubeApiserver(o: KubeApiserverOptions): KubeApiserver {
   const url = `https://127.0.0.1:${o.port}`;
@@ -107,19 +117,24 @@ export function createKubeApiserver(o: KubeApiserverOptions): KubeApiserver {
       const p = spawnGuarded(o.binary, args, { keepOutput: 256 * 1024 });
       proc = p;
       try {
+        // Ends at once when the process exits (a bad flag) instead of polling until the timeout.
+        let exited: string | undefined;
+        void p.exited.then((c) => {
+          exited = String(c);
+        });
         await waitFor(
           `kube-apiserver ${url}/readyz`,
           async () => {
-            if (p.child.exitCode !== null || p.child.signalCode !== null)
-              throw new Error(`kube-apiserver exited (${p.child.exitCode ?? p.child.signalCode})`);
+            if (exited !== undefined) return `exited (${exited})`;
             const r = await adminGet(url, o.certs, "/readyz");
             if (r.status !== 200) throw new Error(`/readyz ${r.status}: ${r.body.slice(-800)}`);
-            return true;
+            return "ready";
           },
           { timeoutMs: o.readyTimeoutMs ?? DEFAULT_APISERVER_READY_TIMEOUT_MS, intervalMs: 100 },
         );
+        if (exited !== undefined) throw new Error(`kube-apiserver exited (${exited}) before it was ready`);
       } catch (err) {
-        const tail = p.output().slice(-6000);
+        const tail = diagnosticTail(p.output());
         await p.kill();
         lastOutput = p.output();
         proc = undefined;

@@ -103,6 +103,8 @@ export interface Testbed {
   startApiserver(): Promise<void>;
   /** Pid of the main apiserver while it runs. */
   apiserverPid(): number | undefined;
+  /** Pids of the processes the test bed runs (extra apiservers not included). */
+  pids(): { apiserver?: number; etcd?: number };
   /** Starts another apiserver on the same etcd: writes go through it while the main one is down. */
   addApiserver(): Promise<ExtraApiserver>;
   /** Compacts etcd to its current revision (older resourceVersions get 410); returns that revision. */
@@ -258,6 +260,7 @@ function testbedHandle(p: HandleParts): Testbed {
     stopApiserver,
     startApiserver: () => apiserver.start(),
     apiserverPid: () => apiserver.pid(),
+    pids: () => ({ apiserver: apiserver.pid(), etcd: etcd.pid() }),
     addApiserver: p.addApiserver,
     compactEtcd: () => etcd.compact(),
     etcdRevision: () => etcd.revision(),

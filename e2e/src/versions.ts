@@ -4,14 +4,18 @@
  */
 
 /**
- * kube-apiserver release. 1.30 is the newest line that runs against Debian's etcd 3.4.23 without
- * caveats: from 1.31 on the apiserver assumes etcd health endpoints that only exist from 3.4.29/3.5.11.
+ * kube-apiserver release: the newest one served. It runs on Debian's etcd 3.4.23 (checked by
+ * e2e/test/testbed.test.ts: CRUD, watch resume, 410 after compaction, restarts): the apiserver probes
+ * etcd's version and turns off what 3.4.23 lacks (RequestWatchProgress, so consistent reads come from
+ * etcd instead of the watch cache). Its etcd client is v3.7, which still speaks the 3.4 API.
+ * 1.37 refuses a loopback advertise address with the endpoint reconciler: the bed runs it with
+ * --endpoint-reconciler-type=none.
  */
 export const KUBERNETES_VERSION = "v1.37.2";
 /** The `k8s.io/*` staging modules carry the same release as v0.<minor>.<patch>. */
 export const KUBERNETES_STAGING_VERSION = `v0.${KUBERNETES_VERSION.slice("v1.".length)}`;
 
-export const GRPCURL_VERSION = "v1.9.3";
+export const GRPCURL_VERSION = "v1.9.4";
 
 /** Upstream modules whose CRD YAML the test bed installs (and, for MCM, whose binary may be built). */
 export const MACHINE_CONTROLLER_MANAGER_VERSION = "v0.55.0";
