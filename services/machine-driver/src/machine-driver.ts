@@ -277,7 +277,7 @@ export function createMachineDriver(options: MachineDriverOptions): MachineDrive
       const run = flights.run(key, () => findOrAllocate(api, spec, name, req.secret!.userData, call.logger));
       try {
         const { machine, action } = await untilAborted(run, call.signal);
-        const view = viewOf(machine);
+        const view = viewOf(machine, spec.network);
         emit(action, spec, name, machine);
         return {
           providerId: view.providerId,
@@ -305,7 +305,7 @@ export function createMachineDriver(options: MachineDriverOptions): MachineDrive
           throw ServiceError.notFound(
             `no machine ${name} allocated to cluster ${spec.cluster} in project ${spec.project}`,
           );
-        const view = viewOf(m);
+        const view = viewOf(m, spec.network);
         const failure = provisioningFailure(m);
         if (failure) throw uninitialized(name, view, failure);
         if (provisioned(m))
@@ -374,7 +374,7 @@ export function createMachineDriver(options: MachineDriverOptions): MachineDrive
             : `machine ${req.machine?.providerId} is not allocated to cluster ${spec.cluster} in project ${spec.project}`,
         );
       }
-      const view = viewOf(m);
+      const view = viewOf(m, spec.network);
       const failure = provisioningFailure(m);
       if (failure) throw uninitialized(name, view, failure);
       if (byName) emit("adopted", spec, name, m);

@@ -25,10 +25,21 @@ export function ownedBy(m: MachineResponse, spec: ProviderSpec): boolean {
   return (m.tags ?? []).includes(spec.clusterTag);
 }
 
-function isPrivatePrimary(n: MachineNetwork): boolean {
-  if (n.networktypev2) return n.networktypev2 === "private-primary";
-  if (n.networktype) return n.networktype.startsWith("privateprimary");
-  return n.private && !n.underlay;
+/**
+ * The private primary network: the one the providerSpec put the machine into; failing that, the one
+ * metal-api types as private primary (metal-lib's names, then the v2 names), then any private one.
+ */
+function privatePrimary(
+  networks: MachineNetwork[],
+  specNetwork: string | undefined,
+): MachineNetwork | undefined {
+  const withIp = networks.filter((n) => (n.ips ?? []).length > 0);
+  return (
+    withIp.find((n) => specNetwork !== undefined && n.networkid === specNetwork) ??
+    withIp.find((n) => (n.networktype ?? "").startsWith("privateprimary")) ??
+    withIp.find((n) => n.networktypev2 === "private-primary" || n.networktypev2 === "child") ??
+    withIp.find((n) => n.private && !n.underlay)
+  );
 }
 
 /** The node name MCM and the kubelet use: the allocation's hostname (the Machine's name). */
@@ -38,12 +49,13 @@ export function nodeNameOf(m: MachineResponse): string {
   return name;
 }
 
-export function viewOf(m: MachineResponse): MachineView {
+/** specNetwork: the providerSpec's network, the machine's private primary network. */
+export function viewOf(m: MachineResponse, specNetwork?: string): MachineView {
   const partition = m.partition?.id ?? "";
   const providerId = encodeProviderId(partition, m.id);
   const nodeName = nodeNameOf(m);
   const addresses: NodeAddress[] = [];
-  const primary = (m.allocation?.networks ?? []).find(isPrivatePrimary);
+  const primary = privatePrimary(m.allocation?.networks ?? [], specNetwork);
   const ip = primary?.ips?.[0];
   if (ip) addresses.push({ type: "InternalIP", address: ip });
   addresses.push({ type: "Hostname", address: nodeName });
