@@ -1,9 +1,9 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isNotFound } from "@metal-kube/metal-api";
+import { hmacHeaders, isNotFound } from "@metal-kube/metal-api";
 import { waitFor } from "@metal-kube/testing";
 import test from "ava";
-import { allocation, inventory, startEmulator } from "./harness.js";
+import { allocation, inventory, KEYS, startEmulator } from "./harness.js";
 import { loadSpec } from "./swagger.js";
 
 // Every request the client sends and every answer the emulator gives, recorded by a proxy on the wire
@@ -155,6 +155,22 @@ test("every request and answer of a full client session conforms to metal-api's 
   await c.ip.find({ projectid: "proj-a", networkid: "internet", tags: ["t=1"], type: "ephemeral" });
   await c.ip.update({ ipaddress: ip.ipaddress, type: "static", name: "lb2", description: "x", tags: [] });
   await c.ip.free(fixed.ipaddress);
+  // endpoints the client does not wrap, answered by the emulator all the same
+  const signed = (method: string) => hmacHeaders({ key: KEYS["Metal-Edit"], authType: "Metal-Edit", method });
+  for (const path of ["/v1/machine", "/v1/firewall", "/v1/ip", "/v1/network"]) {
+    t.is((await fetch(`${proxy.url}${path}`, { headers: signed("GET") })).status, 200, path);
+  }
+  const state = await fetch(`${proxy.url}/v1/machine/${m.id}/state`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...signed("POST") },
+    body: JSON.stringify({ value: "RESERVED", description: "kept for debugging", metal_hammer_version: "" }),
+  });
+  t.is(state.status, 200);
+  await fetch(`${proxy.url}/v1/machine/${m.id}/state`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...signed("POST") },
+    body: JSON.stringify({ value: "", description: "", metal_hammer_version: "" }),
+  });
   // error answers are part of the contract too
   await t.throwsAsync(c.machine.get("nope"));
   await t.throwsAsync(
@@ -203,6 +219,11 @@ test("every request and answer of a full client session conforms to metal-api's 
     "GET /v1/image",
     "GET /v1/image/{id}",
     "GET /v1/health",
+    "GET /v1/machine",
+    "GET /v1/firewall",
+    "GET /v1/ip",
+    "GET /v1/network",
+    "POST /v1/machine/{id}/state",
   ]) {
     t.true(ops.has(op), `not exercised: ${op}`);
   }
