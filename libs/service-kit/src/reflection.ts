@@ -1,17 +1,24 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "@grpc/grpc-js";
-import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from "@grpc/proto-loader";
+import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { DESCRIPTOR_SET_PATH } from "@metal-kube/proto";
-import { protoPath as healthProtoPath } from "grpc-health-check";
+import { DESCRIPTOR_SET_PATH, HEALTH_DESCRIPTOR_SET_PATH } from "@metal-kube/proto";
+import { splitFileDescriptorSet } from "./descriptor-set.js";
 
 let cached: PackageDefinition | undefined;
 
-/** Every proto of the repo plus grpc.health.v1, loaded once from the descriptor set buf builds. */
+/**
+ * Every proto of the repo plus grpc.health.v1, as the files buf encoded. The reflection service only reads
+ * `fileDescriptorProtos`, so one entry carrying all files is a complete package definition for it.
+ */
 function packageDefinition(): PackageDefinition {
   cached ??= {
-    ...loadFileDescriptorSetFromBuffer(readFileSync(DESCRIPTOR_SET_PATH)),
-    ...loadSync(healthProtoPath),
+    files: {
+      fileDescriptorProtos: [
+        ...splitFileDescriptorSet(readFileSync(DESCRIPTOR_SET_PATH)),
+        ...splitFileDescriptorSet(readFileSync(HEALTH_DESCRIPTOR_SET_PATH)),
+      ],
+    } as unknown as PackageDefinition[string],
   };
   return cached;
 }
