@@ -327,9 +327,8 @@ export async function allocateMachine(
       ...(req.firewall_rules ? { firewall_rules: req.firewall_rules } : {}),
       placement_tags: req.placement_tags ?? [],
     };
+    // the machine's own name and description stay: metal-api keeps the allocation's apart
     candidate.allocation = alloc;
-    candidate.name = req.name ?? "";
-    candidate.description = req.description ?? "";
     ctx.store.setMachineTags(candidate, makeMachineTags(candidate, req.tags ?? []));
     candidate.changed = now;
     ctx.schedule(candidate);
@@ -368,8 +367,6 @@ export function releaseMachine(ctx: Ctx, m: MachineRecord): void {
   }
   for (const n of m.allocation?.networks ?? []) if (n.asn >= ASN_BASE) ctx.store.asns.delete(n.asn);
   m.allocation = null;
-  m.name = "";
-  m.description = "";
   ctx.store.setMachineTags(m, []);
   m.freeing = false;
   m.changed = iso(ctx);
@@ -383,10 +380,7 @@ export async function updateMachine(
 ): Promise<MachineRecord> {
   const m = getMachine(ctx, req.id);
   if (!m.allocation) throw badRequest("only allocated machines can be updated");
-  if (req.description !== undefined) {
-    m.allocation.description = req.description;
-    m.description = req.description;
-  }
+  if (req.description !== undefined) m.allocation.description = req.description;
   if (req.tags && req.tags.length > 0) ctx.store.setMachineTags(m, makeMachineTags(m, req.tags));
   if (req.ssh_pub_keys && req.ssh_pub_keys.length > 0) m.allocation.ssh_pub_keys = req.ssh_pub_keys;
   m.changed = iso(ctx);
