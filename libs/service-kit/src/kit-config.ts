@@ -42,6 +42,10 @@ export function kitConfigSpec(name: string, defaults: { listen: string; metricsL
       default: `.work/${name}/outbox`,
       description: "directory of the durable event outbox",
     }),
+    kubeconfig: field("KUBECONFIG", text(), {
+      optional: true,
+      description: "kubeconfig of the cluster the service's Kubernetes adapter watches; unset = adapter off",
+    }),
   };
 }
 
