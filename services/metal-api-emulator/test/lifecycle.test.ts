@@ -406,3 +406,27 @@ test("allocation errors answer as metal-api does", async (t) => {
   t.deepEqual(await c.ip.find({}), []);
   t.deepEqual(await c.machine.find({ allocation_project: "proj-a" }), []);
 });
+
+test("an image version prefix resolves to the newest image of that line", async (t) => {
+  const inv = inventory();
+  inv.images = [
+    { id: "ubuntu-24.04.20250101", features: ["machine"] },
+    { id: "ubuntu-24.04.20250301", features: ["machine"] },
+    { id: "ubuntu-24.04.20250201", features: ["machine"] },
+  ];
+  const h = await startEmulator({ inventory: inv });
+  t.teardown(() => h.close());
+  const c = h.client();
+  const net = await projectNetwork(c);
+  const m = await c.machine.allocate(allocation(net.id, { imageid: "ubuntu-24.04" }));
+  t.is(m.allocation!.image?.id, "ubuntu-24.04.20250301");
+  t.deepEqual(
+    (await c.machine.find({ allocation_image_id: "ubuntu-24.04.20250301" })).map((x) => x.id),
+    [m.id],
+  );
+  t.is(
+    (await t.throwsAsync<MetalApiError>(c.machine.allocate(allocation(net.id, { imageid: "ubuntu-22.04" }))))!
+      .status,
+    400,
+  );
+});

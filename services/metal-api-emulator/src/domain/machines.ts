@@ -192,13 +192,28 @@ function acquireAsn(ctx: Ctx): number {
   return asn;
 }
 
+/**
+ * An image by id; like metal-api, a version prefix (`ubuntu-24.04`) resolves to the newest image of that
+ * line (`ubuntu-24.04.20250301`).
+ */
+export function resolveImage(ctx: Ctx, id: string) {
+  const { images } = ctx.store.catalog;
+  const exact = images.find((i) => i.id === id);
+  if (exact) return exact;
+  const line = images
+    .filter((i) => i.id.startsWith(`${id}.`))
+    .sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+  return line.at(-1);
+}
+
 /** Checks that need no lock (metal-api answers 400 for them, before it looks for a machine). */
 function validateSpec(ctx: Ctx, req: AllocateRequest, role: Role) {
   const { catalog } = ctx.store;
   if (!req.networks) throw badRequest("network ids cannot be nil");
   if (req.networks.length === 0) throw badRequest("network ids cannot be empty");
-  const image = catalog.images.find((i) => i.id === req.imageid);
+  const image = resolveImage(ctx, req.imageid);
   if (!image) throw badRequest(`no image for id:${req.imageid} found`);
+  req.imageid = image.id;
   if (!image.features?.includes(role)) {
     throw badRequest(
       `given image is not usable for a ${role}, features: ${(image.features ?? []).join(", ")}`,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError, badRequest, notFound } from "../domain/api-error.js";
+import { badRequest, notFound } from "../domain/api-error.js";
 import type { Ctx } from "../domain/context.js";
 import { allocateIp, findIps, freeIp, getIp, updateIp } from "../domain/ips.js";
 import {
@@ -346,5 +346,3 @@ function catalogRoutes(env: RouteEnv): Route[] {
     },
   ]);
 }
-
-export { ApiError };
