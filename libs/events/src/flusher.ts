@@ -26,6 +26,7 @@ const DOWN_LOG_INTERVAL_MS = 30_000;
 export class Flusher {
   published = 0;
   duplicates = 0;
+  /** Events given up on: rejected by JetStream `maxRejects` times, or missing from a damaged outbox. */
   rejected = 0;
   connected = false;
   private stopped = false;
@@ -269,12 +270,17 @@ export class Flusher {
         }
         const records = await reader.read(Math.min(room, READ_BATCH));
         if (records.length === 0) {
-          if (this.outbox.durableSeq > this.lastSent) continue;
+          if (this.outbox.durableSeq > this.lastSent) {
+            // Written but not readable yet (a segment switch in progress): let I/O run, then read again.
+            await new Promise((r) => setImmediate(r));
+            continue;
+          }
           await this.waitWake(this.opts.ackTimeoutMs);
           continue;
         }
         const now = Date.now();
         for (const r of records) {
+          if (r.seq !== this.lastSent + 1) this.skipGap(r.seq);
           const h = headers();
           h.set("Nats-Msg-Id", r.id);
           nc.publish(r.subject, r.payload, { reply: `${inbox}.${r.seq}`, headers: h });
@@ -282,14 +288,33 @@ export class Flusher {
           this.sizes[i] = r.size;
           this.sentAt[i] = now;
           this.acked[i] = false;
+          this.lastSent = r.seq;
         }
-        this.lastSent = records[records.length - 1]!.seq;
       }
     } finally {
       clearInterval(tick);
       sub.unsubscribe();
       await reader.close();
     }
+  }
+
+  /**
+   * Sequences missing from the outbox (recovery cut a damaged segment short): they can never be sent, so
+   * they count as done, or the committed offset would stop there forever. A size of -1 marks them.
+   */
+  private skipGap(nextSeq: number): void {
+    this.logger.error(
+      { fromSeq: this.lastSent + 1, toSeq: nextSeq - 1 },
+      "events missing from the outbox (damaged on disk); skipping them",
+    );
+    this.rejected += nextSeq - this.lastSent - 1;
+    for (let seq = this.lastSent + 1; seq < nextSeq; seq++) {
+      const i = seq - this.base;
+      this.sizes[i] = -1;
+      this.sentAt[i] = Date.now();
+      this.acked[i] = true;
+    }
+    this.lastSent = nextSeq - 1;
   }
 
   private onAck(seq: number, m: Msg): void {
@@ -356,10 +381,13 @@ export class Flusher {
     let bytes = 0;
     while (seq < this.lastSent && this.acked[seq + 1 - this.base]) {
       seq += 1;
-      count += 1;
-      bytes += this.sizes[seq - this.base]!;
+      const size = this.sizes[seq - this.base]!;
+      if (size >= 0) {
+        count += 1;
+        bytes += size;
+      }
     }
-    if (count === 0) return;
+    if (seq === this.outbox.committedSeq) return;
     this.outbox.markCommitted(seq, count, bytes);
     // Drop the committed part of the window now and then, not on every ack (splice is O(n)).
     const drop = seq + 1 - this.base;

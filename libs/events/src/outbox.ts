@@ -134,7 +134,7 @@ export class Outbox {
   }
 
   private async recover(): Promise<OutboxRecovery> {
-    const { dir, logger } = this.opts;
+    const { dir } = this.opts;
     await fsp.mkdir(dir, { recursive: true });
     this.lock();
     try {
@@ -219,6 +219,13 @@ export class Outbox {
       } else keep.push(seg);
     }
     this.segments = keep;
+    // Segments are deleted only when fully acknowledged, so anything before the first one was sent (the ack
+    // file lags or was lost): start there rather than report those sequences as missing.
+    const firstSeq = this.segments[0]?.firstSeq;
+    if (firstSeq !== undefined && firstSeq - 1 > this._committedSeq) {
+      this._committedSeq = firstSeq - 1;
+      this.ackFile.commit(this._committedSeq);
+    }
     const last = this.segments.at(-1);
     if (last && last.lastSeq + 1 === this.nextSeq) {
       this.active = { seg: last, fh: await fsp.open(last.path, "r+") };

@@ -29,7 +29,7 @@ export interface EventPublisherStats {
   published: number;
   /** Re-sent events JetStream recognised as duplicates and dropped (counter). */
   duplicates: number;
-  /** Events lost: outbox full, or rejected by JetStream `maxRejects` times (counter). */
+  /** Events lost: outbox full, rejected by JetStream `maxRejects` times, or damaged on disk (counter). */
   dropped: number;
   /** 1 while connected to NATS with the stream ensured, else 0 (gauge). */
   connected: number;

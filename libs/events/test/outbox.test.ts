@@ -55,6 +55,46 @@ test("a torn record at the end of the outbox (kill -9 mid-write) is cut off; the
   t.like(warn, { level: 40, problem: "torn record at end" });
 });
 
+test("a record damaged on disk loses only its segment's tail; the outbox does not stall on the gap", async (t) => {
+  const dir = makeTempDir("outbox-gap-");
+  t.teardown(dir.remove);
+  const a = await downPublisher(dir.path, "gap", { segmentBytes: 4096 });
+  for (let n = 0; n < 100; n++)
+    await a.publisher.publish({ entity: "e", action: "a", data: { n, pad: "z".repeat(100) } });
+  await a.publisher.close();
+  const first = join(dir.path, segments(dir.path)[0]!);
+  const bytes = readFileSync(first);
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = bytes[middle]! ^ 0xff;
+  writeFileSync(first, bytes);
+
+  const nats = await startNats();
+  t.teardown(() => nats.stop());
+  const log = captureLogger("gap");
+  const b = createEventPublisher({
+    service: "gap",
+    natsUrl: nats.url,
+    outboxDir: dir.path,
+    logger: log.logger,
+  });
+  await b.publish({ entity: "e", action: "a", data: { n: 100 } });
+  await waitFor("drain past the gap", () => b.stats().pending === 0, { timeoutMs: 20_000 });
+  const dropped = b.stats().dropped;
+  await b.close();
+  const got = (await readStream(nats.url, "metal.gap.>")).map((s) => (s.event.data as { n: number }).n);
+  const lost = Array.from({ length: 101 }, (_, i) => i).filter((n) => !got.includes(n));
+  t.true(lost.length > 0 && lost.length < 30, `lost ${lost}`);
+  t.is(dropped, lost.length);
+  t.deepEqual(
+    got,
+    [...got].sort((x, y) => x - y),
+    "still in order",
+  );
+  t.is(got.at(-1), 100);
+  t.true(log.lines().some((l) => l.level === 50 && /damaged tail/.test(String(l.msg))));
+  t.true(log.lines().some((l) => l.level === 50 && /missing from the outbox/.test(String(l.msg))));
+});
+
 test("segments roll over and are deleted once JetStream has their events", async (t) => {
   const dir = makeTempDir("outbox-seg-");
   t.teardown(dir.remove);
