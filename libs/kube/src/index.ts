@@ -92,6 +92,7 @@ export {
   describePermission,
   type Permission,
   PermissionError,
+  policyRules,
   verifyPermissions,
   whoAmI,
 } from "./permissions.js";

@@ -41,7 +41,10 @@ const progressOf = { Processing: 1, Error: 50, Succeeded: 100 } as const;
  */
 export const lastOperationStatus: StatusWriter = {
   operationType(obj) {
-    return obj.status?.lastOperation ? "Reconcile" : "Create";
+    // As Gardener's ComputeOperationType: a Create stays a Create until it has succeeded once.
+    const last = obj.status?.lastOperation;
+    if (!last) return "Create";
+    return last.type === "Create" && last.state !== "Succeeded" ? "Create" : "Reconcile";
   },
   isUpToDate(obj) {
     const s = obj.status;

@@ -78,6 +78,28 @@ export async function verifyPermissions(transport: Transport, needed: Permission
   }
 }
 
+/** RBAC PolicyRules granting exactly `permissions` (merged per group and resource), for Roles in manifests and tests. */
+export function policyRules(
+  permissions: Permission[],
+): { apiGroups: string[]; resources: string[]; verbs: string[] }[] {
+  const byResource = new Map<string, { group: string; resource: string; verbs: Set<string> }>();
+  for (const p of permissions) {
+    const resource = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
+    const k = `${p.group}\u0000${resource}`;
+    let e = byResource.get(k);
+    if (!e) {
+      e = { group: p.group, resource, verbs: new Set() };
+      byResource.set(k, e);
+    }
+    e.verbs.add(p.verb);
+  }
+  return [...byResource.values()].map((e) => ({
+    apiGroups: [e.group],
+    resources: [e.resource],
+    verbs: [...e.verbs].sort(),
+  }));
+}
+
 /** The username the apiserver authenticates this transport as (SelfSubjectReview), or undefined. */
 export async function whoAmI(transport: Transport): Promise<string | undefined> {
   try {

@@ -50,6 +50,8 @@ test("lastOperation: Processing keeps observedGeneration, Error adds lastError, 
 test("lastOperation: Create first, Reconcile afterwards; up to date only when Succeeded for this generation", (t) => {
   const obj = { metadata: { generation: 3 }, status: undefined as unknown as Record<string, unknown> };
   t.is(lastOperationStatus.operationType(obj), "Create");
+  obj.status = { lastOperation: { state: "Error", type: "Create" }, observedGeneration: 3 };
+  t.is(lastOperationStatus.operationType(obj), "Create", "a failed Create is retried as a Create");
   obj.status = { lastOperation: { state: "Succeeded", type: "Create" }, observedGeneration: 2 };
   t.is(lastOperationStatus.operationType(obj), "Reconcile");
   t.false(lastOperationStatus.isUpToDate(obj));
