@@ -1,7 +1,9 @@
 import { ConfigError, type ConfigSpec, type ConfigValues, loadConfig } from "@metal-kube/config";
+import { createEventPublisher, type EventPublisher } from "@metal-kube/events";
 import { createLogger, type Logger } from "@metal-kube/logging";
 import type { Interceptor } from "./call-context.js";
 import type { ServiceRegistration } from "./define-service.js";
+import { registerEventMetrics } from "./event-metrics.js";
 import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
 import { kitConfigSpec, tlsFromConfig } from "./kit-config.js";
 import type { ErrorMapper } from "./service-error.js";
@@ -24,7 +26,13 @@ export interface RunServiceOptions<S extends ConfigSpec> {
   defaults: { listen: string; metricsListen: string };
   /** The service's own variables, parsed together with the kit's. */
   config: S;
-  setup: (ctx: { config: ConfigValues<S>; kit: KitConfig; logger: Logger }) => Promise<ServiceSetup>;
+  setup: (ctx: {
+    config: ConfigValues<S>;
+    kit: KitConfig;
+    logger: Logger;
+    /** CloudEvents publisher of this service (subjects metal.<name>.<entity>.<action>), through its outbox. */
+    events: EventPublisher;
+  }) => Promise<ServiceSetup>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -51,7 +59,21 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
     process.exit(2);
   }
   const logger = createLogger({ name: o.name, level: kit.logLevel });
-  const setup = await o.setup({ config: all as unknown as ConfigValues<S>, kit, logger });
+  // Opened before setup so a service can publish from its first call; a locked or unwritable outbox stops
+  // the service here, because events published into it would be lost.
+  const events = createEventPublisher({
+    service: o.name,
+    natsUrl: kit.natsUrl,
+    outboxDir: kit.outboxDir,
+    logger: logger.child({ component: "events" }),
+  });
+  const eventsReady = events.ready().catch((err: unknown) => {
+    logger.fatal({ err, outboxDir: kit.outboxDir }, "cannot open the event outbox");
+    logger.flush();
+    setImmediate(() => process.exit(1));
+    return new Promise<never>(() => {});
+  });
+  const setup = await o.setup({ config: all as unknown as ConfigValues<S>, kit, logger, events });
   const server = createGrpcServer({
     name: o.name,
     listen: kit.listen,
@@ -64,6 +86,7 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
     secretFields: setup.secretFields ?? [],
     shutdownTimeoutMs: kit.shutdownTimeoutMs,
   });
+  registerEventMetrics(server.metrics.registry, events);
 
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
@@ -76,7 +99,9 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
     try {
       await server.stop();
       await setup.close?.();
-      logger.info("stopped cleanly");
+      // Last: calls and the service's own shutdown may still publish.
+      await events.close();
+      logger.info({ events: events.stats() }, "stopped cleanly");
       logger.flush();
       process.exitCode = 0;
       setImmediate(() => process.exit(0));
@@ -90,7 +115,7 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await server.start();
-  await (setup.ready?.() ?? Promise.resolve());
+  await Promise.all([setup.ready?.() ?? Promise.resolve(), eventsReady]);
   if (!shuttingDown) {
     server.setServing(true);
     logger.info("serving");

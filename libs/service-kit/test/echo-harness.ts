@@ -10,7 +10,7 @@ import {
   type EchoResponse,
   EchoServiceClient,
 } from "@metal-kube/proto/metalstack/echo/v1/echo";
-import { type ManagedProcess, spawnProcess, waitFor } from "@metal-kube/testing";
+import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 
 const fixture = join(import.meta.dirname, "fixtures/echo-service.ts");
 
@@ -23,8 +23,9 @@ export interface EchoProcess {
 
 /** Starts the echo fixture as a child process and waits for its listen log line. */
 export async function startEcho(env: Record<string, string> = {}): Promise<EchoProcess> {
+  const outbox = makeTempDir("echo-outbox-");
   const proc = spawnProcess(process.execPath, ["--import", "tsx", fixture], {
-    env: { ...process.env, LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: "/tmp/echo-outbox", ...env },
+    env: { ...process.env, LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: outbox.path, ...env },
     keepOutput: 4 * 1024 * 1024,
   });
   const logs = () =>
@@ -33,6 +34,7 @@ export async function startEcho(env: Record<string, string> = {}): Promise<EchoP
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  void proc.exited.then(() => outbox.remove());
   const exited = proc.exited.then((code) => {
     throw new Error(`echo exited with ${code}: ${proc.output()}`);
   });
