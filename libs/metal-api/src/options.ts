@@ -23,6 +23,8 @@ export interface MetalApiClientOptions {
   /** How long an idle connection is kept, in ms. */
   keepAliveTimeoutMs?: number;
   userAgent?: string;
+  /** PEM CA bundle trusted for an https `url` (a private CA); default the system's CAs. */
+  caCert?: string;
   /** Clock for the HMAC date (tests). */
   now?: () => Date;
 }
@@ -49,6 +51,7 @@ export interface ParsedOptions {
   connections: number;
   keepAliveTimeoutMs: number;
   userAgent: string;
+  caCert: string | undefined;
   now: () => Date;
 }
 
@@ -57,6 +60,14 @@ function nonNegative(name: string, value: number | undefined, dflt: number, min 
   if (!Number.isFinite(v) || v < min)
     throw new MetalApiConfigError(name, `must be a number >= ${min}, got ${v}`);
   return v;
+}
+
+function caCert(pem: string | undefined): string | undefined {
+  if (pem === undefined || pem === "") return undefined;
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new MetalApiConfigError("caCert", "must be PEM (-----BEGIN CERTIFICATE-----)");
+  }
+  return pem;
 }
 
 /** Merges the DEFAULT_* constants into the options and validates them. */
@@ -106,6 +117,7 @@ export function parseOptions(opts: MetalApiClientOptions): ParsedOptions {
       1,
     ),
     userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
+    caCert: caCert(opts.caCert),
     now: opts.now ?? (() => new Date()),
   };
 }

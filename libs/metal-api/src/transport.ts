@@ -36,6 +36,7 @@ export function createTransport(o: ParsedOptions): Transport {
     connections: o.connections,
     keepAliveTimeout: o.keepAliveTimeoutMs,
     pipelining: 1,
+    ...(o.caCert ? { connect: { ca: o.caCert } } : {}),
   });
   const staticHeaders: Record<string, string> = { accept: "application/json", "user-agent": o.userAgent };
   if (o.auth.kind === "token") staticHeaders.authorization = `Bearer ${o.auth.token}`;
@@ -112,8 +113,9 @@ export function createTransport(o: ParsedOptions): Transport {
         } catch (cause) {
           if (cause instanceof MetalApiError) throw cause;
           if (ctl.signal.aborted) throw fail(attempt, cause);
-          if (!isConnectionError(cause)) throw cause;
+          // every failure is a MetalApiError; only transient network errors are worth another attempt
           err = new MetalApiError({ kind: "connection", operation: op.name, attempts: attempt, cause });
+          if (!isConnectionError(cause)) throw err;
         }
         const retryable = op.idempotent && (err.kind === "connection" || (err.status ?? 0) >= 500);
         if (!retryable || attempt > o.retries) throw err;

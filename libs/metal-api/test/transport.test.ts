@@ -220,3 +220,53 @@ test("health returns an unhealthy (500) answer instead of throwing", async (t) =
   t.deepEqual(await c.health(), { status: "unhealthy", message: "rethinkdb down" });
   t.is(srv.seen.length, 1);
 });
+
+test("https with a private CA given as caCert; without it the certificate is refused", async (t) => {
+  const { execFileSync } = await import("node:child_process");
+  const { readFileSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { createServer: createHttpsServer } = await import("node:https");
+  const dir = mkdtempSync(`${tmpdir()}/metal-api-tls-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+    ],
+    { stdio: "ignore" },
+  );
+  const cert = readFileSync(`${dir}/cert.pem`, "utf8");
+  const server = createHttpsServer({ key: readFileSync(`${dir}/key.pem`), cert }, (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify([{ id: "p1" }]));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const trusted = createMetalApiClient({ url, hmac: "k", caCert: cert });
+  const untrusted = createMetalApiClient({ url, hmac: "k", retries: 0 });
+  t.teardown(() => Promise.all([trusted.close(), untrusted.close()]));
+  t.deepEqual(await trusted.partition.list(), [{ id: "p1" }] as never);
+  const e = await t.throwsAsync(untrusted.partition.list(), { instanceOf: MetalApiError });
+  t.is(e!.kind, "connection");
+  t.throws(() => createMetalApiClient({ url, hmac: "k", caCert: "not pem" }), { message: /caCert/ });
+});
