@@ -10,7 +10,7 @@ import {
   VersionApi,
   Watch,
 } from "@kubernetes/client-node";
-import { makeTempDir } from "@metal-kube/testing";
+import { makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { connect } from "nats";
 import {
@@ -397,3 +397,41 @@ test.serial("stop() ends every process and removes every dir, also after a faile
     base.remove();
   }
 });
+
+test.serial(
+  "a test process killed with SIGKILL takes etcd and kube-apiserver with it; the next start sweeps its dir",
+  async (t) => {
+    const base = makeTempDir("e2e-kill-");
+    try {
+      const child = spawnProcess(process.execPath, [
+        "--import",
+        "tsx",
+        join(import.meta.dirname, "fixtures", "bed-then-wait.ts"),
+        base.path,
+      ]);
+      const dir = await waitFor(
+        "the child's test bed",
+        () => {
+          if (child.child.exitCode !== null) throw new Error(`child exited: ${child.output()}`);
+          return /^ready (\S+)$/m.exec(child.output())?.[1];
+        },
+        { timeoutMs: 90_000, intervalMs: 100 },
+      );
+      t.true(processesMentioning(dir).length >= 2);
+      await child.kill();
+      await waitFor(
+        "etcd and kube-apiserver to die with their parent",
+        () => processesMentioning(dir).length === 0,
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      t.true(existsSync(dir), "nobody was left to remove the dir");
+      const next = await startTestbed({ baseDir: base.path, nats: false });
+      await next.stop();
+      t.false(existsSync(dir), "the next start removed the dead owner's dir");
+    } finally {
+      base.remove();
+    }
+  },
+);
