@@ -92,3 +92,49 @@ test("the status page and /emulator/state show machines with allocation", async 
   t.is(s.ips.length, 2);
   t.true(s.networks.length >= 4);
 });
+
+test("control: a machine can crash, crash-loop or go silent; the clock stops at Crashed", async (t) => {
+  const h = await startEmulator({
+    inventory: inventory(),
+    provisioning: { stepMs: 200, freeDelayMs: 20, phoneHomeMs: 60_000 },
+  });
+  t.teardown(() => h.close());
+  const c = h.client();
+  const m = await c.machine.allocate(allocation((await projectNetwork(c)).id));
+  const patch = async (body: unknown) => {
+    const res = await fetch(`${h.url}/emulator/machines/${m.id}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...hmacHeaders({ key: KEYS["Metal-Admin"], authType: "Metal-Admin", method: "POST" }),
+      },
+      body: JSON.stringify(body),
+    });
+    t.is(res.status, 200, await res.clone().text());
+  };
+  await patch({ event: { event: "Crashed", message: "kernel panic" }, crash_loop: true });
+  await new Promise((r) => setTimeout(r, 500));
+  const g = await c.machine.get(m.id);
+  t.is(g.events.log[0]?.event, "Crashed");
+  t.is(g.events.log[0]?.message, "kernel panic");
+  t.true(g.events.crash_loop);
+  t.false(g.allocation!.succeeded);
+  await patch({ liveliness: "Unknown" });
+  t.is((await c.machine.get(m.id)).liveliness, "Unknown");
+  // a non-Alive machine is never picked for allocation
+  const [other] = (await c.machine.find({ partition_id: "p1" })).filter((x) => x.allocation === null);
+  await fetch(`${h.url}/emulator/machines/${other!.id}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...hmacHeaders({ key: KEYS["Metal-Admin"], authType: "Metal-Admin", method: "POST" }),
+    },
+    body: JSON.stringify({ liveliness: "Dead" }),
+  });
+  const net2 = await c.network.allocate({ partitionid: "p1", projectid: "proj-b" });
+  const picked = new Set<string>();
+  for (let i = 0; i < 10; i++) {
+    picked.add((await c.machine.allocate(allocation(net2.id, { projectid: "proj-b", name: `b${i}` }))).id);
+  }
+  t.false(picked.has(other!.id));
+});

@@ -64,6 +64,7 @@ export function createProvisioner(getCtx: () => Ctx, o: ProvisioningOptions): Pr
   function schedule(m: MachineRecord, delayMs?: number) {
     if (stopped) return;
     clearTimeout(timers.get(m.id));
+    if (!m.freeing && !nextEvent(m)) return;
     const t = setTimeout(step, delayMs ?? (m.freeing ? o.freeDelayMs : o.stepMs), m.id);
     t.unref();
     timers.set(m.id, t);

@@ -73,6 +73,8 @@ const emulatorMachinePatch = z
       .object({ event: z.string().min(1), message: z.string().default("") })
       .strict()
       .optional(),
+    crash_loop: z.boolean().optional(),
+    failed_machine_reclaim: z.boolean().optional(),
   })
   .strict();
 
@@ -316,7 +318,14 @@ export function buildRoutes(env: RouteEnv): Route[] {
           );
         const m = getMachine(ctx, c.params.id!);
         if (r.data.liveliness) m.liveliness = r.data.liveliness;
-        if (r.data.event) addEvent(ctx, m, r.data.event.event, r.data.event.message);
+        if (r.data.event) {
+          addEvent(ctx, m, r.data.event.event, r.data.event.message);
+          // the clock carries on from the injected event (or stops, e.g. after Crashed)
+          ctx.schedule(m);
+        }
+        if (r.data.crash_loop !== undefined) m.crash_loop = r.data.crash_loop;
+        if (r.data.failed_machine_reclaim !== undefined)
+          m.failed_machine_reclaim = r.data.failed_machine_reclaim;
         m.changed = ctx.now().toISOString();
         await ctx.persist.commit();
         return ok(mr(m));
