@@ -135,6 +135,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let wake: (() => void) | undefined;
   let stepDownTimer: NodeJS.Timeout | undefined;
   let informer: Informer<Lease> | undefined;
+  let forceGet = false;
   const now = () => performance.now();
 
   const setLeading = (value: boolean) => {
@@ -180,7 +181,11 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     const t = Date.now();
     let lease: Lease;
     try {
-      lease = await client.get(ref);
+      // The watched copy saves a round trip (a standby acquires one request sooner); after a conflict
+      // it may be stale, so read afresh.
+      const cached = !forceGet ? informer?.store.get(`${o.namespace}/${o.name}`) : undefined;
+      forceGet = false;
+      lease = cached ? structuredClone(cached) : await client.get(ref);
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
@@ -219,7 +224,10 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       observe(updated.spec, updated.metadata.resourceVersion);
       return true;
     } catch (err) {
-      if (isConflict(err)) return false;
+      if (isConflict(err)) {
+        forceGet = true;
+        return false;
+      }
       throw err;
     }
   }
