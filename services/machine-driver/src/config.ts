@@ -29,6 +29,6 @@ export const driverConfigSpec = {
   }),
   eventsEnabled: field("EVENTS_ENABLED", bool(), {
     default: "true",
-    description: "publish machine CloudEvents to NATS (through the durable outbox)",
+    description: "publish machine CloudEvents (through the kit's durable outbox to NATS)",
   }),
 };

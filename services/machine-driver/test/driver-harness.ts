@@ -115,16 +115,21 @@ export async function startMetal(
 
 export interface DriverProcess {
   proc: ManagedProcess;
-  /** `unix:///...sock` or host:port as the kit reports it. */
+  socket: string;
+  /** `unix:///...sock`. */
   address: string;
   metricsAddress: string;
   logs(): Array<Record<string, unknown>>;
   output(): string;
 }
 
-export async function startDriver(env: Record<string, string> = {}): Promise<DriverProcess> {
+/** Starts the driver process; `socket` reuses a path (a restart after kill -9 leaves the old file). */
+export async function startDriver(
+  env: Record<string, string> = {},
+  o: { socket?: string } = {},
+): Promise<DriverProcess> {
   const dir = makeTempDir("machine-driver-it-");
-  const socket = join(dir.path, "driver.sock");
+  const socket = o.socket ?? join(dir.path, "driver.sock");
   const proc = spawnProcess(process.execPath, ["--import", "tsx", main], {
     env: {
       ...process.env,
@@ -155,6 +160,7 @@ export async function startDriver(env: Record<string, string> = {}): Promise<Dri
   const listening = logs().find((l) => l.msg === "gRPC server listening")!;
   return {
     proc,
+    socket,
     address: `unix://${socket}`,
     metricsAddress: String(listening.metricsAddress),
     logs,

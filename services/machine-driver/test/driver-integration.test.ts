@@ -3,8 +3,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
 import type { MachineResponse } from "@metal-kube/metal-api";
-import { checkHealth, listServicesByReflection, waitFor } from "@metal-kube/testing";
+import { checkHealth, listServicesByReflection, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
+import { connect } from "nats";
 import {
   CLUSTER,
   driverClient,
@@ -248,4 +249,55 @@ test("secrets never reach the logs, even at debug level", async (t) => {
   t.false(out.includes(EDIT_KEY));
   t.false(out.includes("bootstrap-token-xyz"));
   t.false(out.includes("tok-abc-999"));
+});
+
+test("metrics split each call into the driver's own time and metal-api time", async (t) => {
+  const { client, req, driver } = await setup(t);
+  await client.createMachine(req("w-metrics"));
+  const text = await (await fetch(`http://${driver.metricsAddress}/metrics`)).text();
+  const count = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  t.is(count(/^machine_driver_own_seconds_count\{[^}]*method="CreateMachine"[^}]*\} (\d+)/m), 1);
+  t.is(count(/^machine_driver_metal_api_seconds_count\{[^}]*operation="machine\.allocate"[^}]*\} (\d+)/m), 1);
+  t.true(count(/^machine_driver_metal_api_seconds_count\{[^}]*operation="machine\.find"[^}]*\} (\d+)/m) >= 1);
+});
+
+test("events metal.machine-driver.machine.{created,adopted,create-failed,deleted} reach NATS", async (t) => {
+  const nats = await startNats();
+  t.teardown(() => nats.stop());
+  const { client, req, bed } = await setup(t, { EVENTS_ENABLED: "true", NATS_URL: nats.url });
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const seen: Array<{ subject: string; event: { type: string; data: Record<string, unknown> } }> = [];
+  const sub = nc.subscribe("metal.machine-driver.machine.>");
+  void (async () => {
+    for await (const msg of sub) seen.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
+  })();
+  await nc.flush();
+  const res = await client.createMachine(req("w-ev"));
+  await client.createMachine(req("w-ev"));
+  await grpcCode(
+    client.createMachine({ ...req("w-ev2"), secret: { ...req("w-ev2").secret, metalApiHmac: "bad" } }),
+  );
+  await client.deleteMachine(req("w-ev", res.providerId));
+  await waitFor("4 events", () => seen.length >= 4, { timeoutMs: 20_000 });
+  t.deepEqual(
+    seen.map((s) => s.subject),
+    [
+      "metal.machine-driver.machine.created",
+      "metal.machine-driver.machine.adopted",
+      "metal.machine-driver.machine.create-failed",
+      "metal.machine-driver.machine.deleted",
+    ],
+  );
+  t.is(seen[0]!.event.type, "metal.machine-driver.machine.created");
+  t.deepEqual(seen[0]!.event.data, {
+    machineName: "w-ev",
+    machineId: res.lastKnownState,
+    cluster: CLUSTER,
+    partition: "p1",
+    size: "c1-large-x86",
+  });
+  t.like(seen[2]!.event.data, { machineName: "w-ev2", machineId: "", error: { code: "PERMISSION_DENIED" } });
+  t.false(JSON.stringify(seen).includes(EDIT_KEY));
+  void bed;
 });
