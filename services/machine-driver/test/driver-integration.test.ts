@@ -221,9 +221,9 @@ test("DeleteMachine: LOCKED refused, then freed; retries and empty providerID ar
   t.deepEqual(await client.deleteMachine(req("w-del", res.providerId)), {
     lastKnownState: res.lastKnownState,
   });
-  t.deepEqual(await client.deleteMachine(req("w-del", res.providerId)), {
-    lastKnownState: res.lastKnownState,
-  });
+  // A retry while metal-api frees asynchronously frees again or finds it gone: both OK.
+  const retry = await client.deleteMachine(req("w-del", res.providerId));
+  t.true([res.lastKnownState, ""].includes(retry.lastKnownState));
   await waitFor(
     "machine released",
     async () => (await bed.edit.machine.get(res.lastKnownState)).allocation == null,
