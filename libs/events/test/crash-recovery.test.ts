@@ -33,6 +33,13 @@ function startPublisher(outboxDir: string, run: string, count: number): ManagedP
   });
 }
 
+/** kill -9, then wait until everything the process wrote to its pipes has been read. */
+async function kill9(p: ManagedProcess): Promise<void> {
+  const closed = new Promise((r) => p.child.once("close", r));
+  await p.kill();
+  await closed;
+}
+
 /** Highest `ACKED <run> <n>` the fixture printed: events 0..n-1 of that run were durable in the outbox. */
 function acked(p: ManagedProcess, run: string): number {
   let n = 0;
@@ -98,7 +105,7 @@ test.serial(
       },
     );
     t.is(first.child.exitCode, null, first.output());
-    await first.kill();
+    await kill9(first);
     const ackedA = acked(first, "a");
 
     // Run 2: a restarted publisher adds more while NATS is still down, then NATS comes back.
@@ -140,7 +147,7 @@ test.serial(
       },
     );
     t.is(first.child.exitCode, null, first.output());
-    await first.kill();
+    await kill9(first);
     const ackedC = acked(first, "c");
 
     const second = startPublisher(dir.path, "d", 200);
