@@ -258,3 +258,49 @@ test("creates the stream with metal.>, file storage, bounded age and duplicate w
   t.is(updated.duplicate_window, nanos(120_000));
   t.true(log.lines().some((l) => l.msg === "updated event stream"));
 });
+
+test("NATS restarting mid-stream loses nothing and doubles nothing", async (t) => {
+  const own = await startNats();
+  t.teardown(() => own.stop());
+  const dir = makeTempDir("outbox-restart-");
+  t.teardown(dir.remove);
+  const publisher = createEventPublisher({
+    service: "restart",
+    natsUrl: own.url,
+    outboxDir: dir.path,
+    backoffInitialMs: 50,
+    backoffMaxMs: 200,
+    logger: captureLogger().logger,
+  });
+  t.teardown(() => publisher.close());
+  await publisher.ready();
+  const total = 12_000;
+  let n = 0;
+  const produce = async (until: number) => {
+    while (n < until) {
+      const batch = [];
+      for (let i = 0; i < 100 && n < until; i++)
+        batch.push(publisher.publish({ entity: "e", action: "a", data: { n: n++ } }));
+      await Promise.all(batch);
+    }
+  };
+  const producing = produce(total);
+  await waitFor("some events in JetStream", () => publisher.stats().published >= 3000, { timeoutMs: 30_000 });
+  await own.halt();
+  const atHalt = n;
+  await waitFor("more events while NATS is down", () => n >= atHalt + 2000 || n === total, {
+    timeoutMs: 30_000,
+  });
+  t.is(publisher.stats().connected, 0);
+  await own.start();
+  await producing;
+  await waitFor("drain", () => publisher.stats().pending === 0, { timeoutMs: 30_000 });
+  const stored = await readStream(own.url, "metal.restart.>");
+  const ns = stored.map((s) => (s.event.data as { n: number }).n);
+  t.is(ns.length, total);
+  t.true(
+    ns.every((v, i) => v === i),
+    "in order, exactly once",
+  );
+  t.is(publisher.stats().published, total);
+});
