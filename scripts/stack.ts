@@ -11,6 +11,13 @@ export const EMULATOR_PORT = 8080;
 /** HMAC key the local emulator accepts and the local services sign with; local use only. */
 export const LOCAL_HMAC_KEY = "metal-kube-local-stack";
 
+/** The cluster the local stack plays: a project and cluster id of our own in the emulator's first partition. */
+export const LOCAL_CLUSTER = {
+  METAL_PROJECT_ID: "local-project",
+  METAL_PARTITION_ID: "fra-equ01",
+  METAL_CLUSTER_ID: "local-cluster",
+};
+
 export interface GrpcServiceEntry {
   /** Directory under services/ and the service's name in logs and events. */
   name: string;

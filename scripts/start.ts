@@ -7,6 +7,7 @@
 //   npm start -- --port-offset N      every port + N (a second stack beside the first, or tests)
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,6 +15,7 @@ import { checkHealth } from "@metal-kube/testing";
 import {
   EMULATOR_PORT,
   GRPC_SERVICES,
+  LOCAL_CLUSTER,
   LOCAL_HMAC_KEY,
   NATS_MONITOR_PORT,
   NATS_PORT,
@@ -111,7 +113,9 @@ async function until<T>(what: string, part: Part | undefined, probe: () => Promi
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`${what} not ready after ${timeoutMs} ms: ${String(last)}`);
+  throw new Error(
+    `${what} not ready after ${timeoutMs} ms: ${String(last)}${last instanceof Error && last.cause ? ` (${String(last.cause)})` : ""}`,
+  );
 }
 
 const tcpOpen = (port: number) =>
@@ -122,6 +126,15 @@ const tcpOpen = (port: number) =>
     });
     s.once("error", reject);
   });
+
+/** node:http rather than fetch: fetch refuses some ports (10080, 6000, ...) that an offset can land on. */
+const httpStatus = (url: string) =>
+  new Promise<number>((resolve, reject) =>
+    httpGet(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).once("error", reject),
+  );
 
 async function stopAll(code: number) {
   if (stopping) return;
@@ -191,8 +204,8 @@ try {
       LOG_LEVEL: "info",
     });
     await until("metal-api emulator", emu, async () => {
-      const r = await fetch(`${metalApiUrl}/v1/health`);
-      if (!r.ok) throw new Error(`health ${r.status}`);
+      const status = await httpStatus(`${metalApiUrl}/v1/health`);
+      if (status !== 200) throw new Error(`health ${status}`);
     });
   }
 
@@ -209,6 +222,7 @@ try {
       METAL_API_URL: metalApiUrl,
       METAL_API_HMAC: LOCAL_HMAC_KEY,
       METAL_API_HMAC_AUTH_TYPE: "Metal-Admin",
+      ...LOCAL_CLUSTER,
       LOG_LEVEL: "info",
     };
     if (kubeconfig) env.KUBECONFIG = kubeconfig;

@@ -1,6 +1,7 @@
 // `npm start` as a newcomer runs it: NATS, the emulator and every service that exists come up; grpcurl
 // (built from its Go module) lists each service by reflection and sees it SERVING; Ctrl-C stops it all.
 import { execFile } from "node:child_process";
+import { get as httpGet } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureGrpcurl } from "@metal-kube/e2e";
@@ -68,8 +69,14 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
   await nc.close();
 
   if (serviceEntry("metal-api-emulator")) {
-    const res = await fetch(`http://127.0.0.1:${EMULATOR_PORT + offset}/v1/health`);
-    t.is(res.status, 200, "emulator health");
+    // node:http: fetch refuses some ports an offset can land on.
+    const status = await new Promise<number>((resolve, reject) =>
+      httpGet(`http://127.0.0.1:${EMULATOR_PORT + offset}/v1/health`, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).once("error", reject),
+    );
+    t.is(status, 200, "emulator health");
   }
 
   stack.child.kill("SIGINT");
