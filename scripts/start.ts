@@ -140,12 +140,20 @@ async function stopAll(code: number) {
   if (stopping) return;
   stopping = true;
   console.log("\nstopping...");
-  // Services first (they flush events to NATS), then the emulator, NATS last.
-  for (const p of [...parts].reverse()) p.child.kill("SIGTERM");
+  // Services first (they flush events to NATS and may still call metal-api), then the emulator, NATS last.
+  const infra = new Set(["nats", "metal-api-emulator"]);
+  const waves = [
+    parts.filter((p) => !infra.has(p.name)),
+    parts.filter((p) => p.name === "metal-api-emulator"),
+    parts.filter((p) => p.name === "nats"),
+  ];
   const force = setTimeout(() => {
     for (const p of parts) if (p.child.exitCode === null) p.child.kill("SIGKILL");
-  }, 20_000);
-  await Promise.all(parts.map((p) => p.exited));
+  }, 30_000);
+  for (const wave of waves) {
+    for (const p of wave) p.child.kill("SIGTERM");
+    await Promise.all(wave.map((p) => p.exited));
+  }
   clearTimeout(force);
   for (const c of cleanups.reverse()) await c().catch((err) => console.error(String(err)));
   console.log("stopped");
