@@ -1,7 +1,7 @@
 import type { Logger } from "@metal-kube/logging";
 import { connect, createInbox, headers, type Msg, type NatsConnection } from "nats";
 import { backoffDelay } from "./backoff.js";
-import type { ParsedPublisherOptions } from "./options.js";
+import { maskUrl, type ParsedPublisherOptions } from "./options.js";
 import type { Outbox, OutboxReader } from "./outbox.js";
 import { ensureStream } from "./stream.js";
 
@@ -169,13 +169,19 @@ export class Flusher {
         this.readyResolve();
         if (this.lastDownLog !== 0 || attempt > 0) {
           this.logger.info(
-            { url: this.opts.natsUrl, stream: result },
+            { url: this.opts.natsUrl.map(maskUrl), stream: result },
             "connected to NATS; flushing event outbox",
           );
         }
         this.lastDownLog = 0;
         attempt = 0;
         await this.session(nc);
+        if (!this.stopped) {
+          this.logger.warn(
+            { pending: this.outbox.pendingEvents },
+            "lost the connection to NATS; reconnecting",
+          );
+        }
       } catch (err) {
         if (!this.stopped) this.logger.warn({ err }, "event publishing interrupted; will retry");
         this.readyResolve();
@@ -193,7 +199,11 @@ export class Flusher {
     if (now - this.lastDownLog < DOWN_LOG_INTERVAL_MS) return;
     this.lastDownLog = now;
     this.logger.warn(
-      { url: this.opts.natsUrl, err: (err as Error).message, pending: this.outbox.pendingEvents },
+      {
+        url: this.opts.natsUrl.map(maskUrl),
+        err: (err as Error).message,
+        pending: this.outbox.pendingEvents,
+      },
       "NATS unreachable; events stay in the outbox until it is back",
     );
   }

@@ -157,3 +157,8 @@ export function parseOptions(opts: EventPublisherOptions): ParsedPublisherOption
   }
   return parsed;
 }
+
+/** A NATS URL fit for logs: user and password (or token) replaced, since secrets are never logged. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, "$1[REDACTED]@");
+}

@@ -10,7 +10,7 @@ import {
 } from "nats";
 import { type CloudEvent, decodeCloudEvent } from "./cloud-event.js";
 import { EventsError, InvalidOptionError } from "./errors.js";
-import { DEFAULT_NATS_URL, DEFAULT_STREAM_NAME } from "./options.js";
+import { DEFAULT_NATS_URL, DEFAULT_STREAM_NAME, maskUrl } from "./options.js";
 
 export const DEFAULT_SUBSCRIBE_SUBJECT = "metal.>";
 /** Delay between attempts while NATS or the stream is not there yet (a tail started before the stack). */
@@ -209,7 +209,7 @@ class Subscriber implements EventSubscriber {
       } catch (err) {
         if (!logged) {
           this.opts.logger.warn(
-            { url: this.opts.natsUrl, err: (err as Error).message },
+            { url: this.opts.natsUrl.map(maskUrl), err: (err as Error).message },
             "NATS unreachable; retrying",
           );
           logged = true;

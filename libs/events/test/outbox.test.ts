@@ -2,7 +2,13 @@ import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } fr
 import { join } from "node:path";
 import { freePort, makeTempDir, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
-import { createEventPublisher, EventsError, InvalidOptionError, parseOptions } from "../src/index.js";
+import {
+  createEventPublisher,
+  EventsError,
+  InvalidOptionError,
+  maskUrl,
+  parseOptions,
+} from "../src/index.js";
 import { captureLogger, readStream } from "./helpers.js";
 
 const segments = (dir: string) =>
@@ -186,4 +192,24 @@ test("bad publisher options are named", (t) => {
   t.is(parsed.natsUrl[0], "nats://127.0.0.1:4222");
   t.is(parsed.source, "/metal-kube/svc");
   t.is(parsed.streamName, "METAL");
+});
+
+test("credentials in the NATS URL never reach the logs", async (t) => {
+  const dir = makeTempDir("outbox-creds-");
+  t.teardown(dir.remove);
+  const port = await freePort();
+  const log = captureLogger("creds");
+  const publisher = createEventPublisher({
+    service: "creds",
+    natsUrl: `nats://alice:s3cret-pw@127.0.0.1:${port}`,
+    outboxDir: dir.path,
+    logger: log.logger,
+  });
+  await publisher.ready();
+  await publisher.close();
+  const text = JSON.stringify(log.lines());
+  t.true(text.includes("NATS unreachable"));
+  t.false(text.includes("s3cret-pw"));
+  t.is(maskUrl("nats://alice:pw@h:4222"), "nats://[REDACTED]@h:4222");
+  t.is(maskUrl("nats://h:4222"), "nats://h:4222");
 });
