@@ -9,8 +9,6 @@ export type ContentResult =
   | { ok: true; data: undefined }
   | { ok: false; message: string };
 
-const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
-
 /**
  * Strict standard base64: padding required, no URL-safe alphabet. Line breaks are ignored because
  * base64 tools wrap lines and Go's decoder (which Gardener uses) skips them too.
@@ -19,13 +17,14 @@ export function decodeBase64Strict(input: string): Buffer | string {
   const s = input.includes("\n") || input.includes("\r") ? input.replace(/[\r\n]/g, "") : input;
   if (s.length % 4 !== 0)
     return `invalid base64: length ${s.length} is not a multiple of 4 (padding is required)`;
-  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
-  const body = s.slice(0, s.length - pad);
-  if (!BASE64_BODY.test(body)) {
-    const bad = body.search(/[^A-Za-z0-9+/]/);
-    return `invalid base64: unexpected character ${JSON.stringify(body[bad])} at offset ${bad}`;
-  }
-  return Buffer.from(s, "base64");
+  // Buffer.from skips what it cannot read, so the bytes are valid exactly when they encode back to
+  // the input (this also rejects non-zero padding bits). Far cheaper than a regular expression.
+  const bytes = Buffer.from(s, "base64");
+  if (bytes.toString("base64") === s) return bytes;
+  const bad = s.search(/[^A-Za-z0-9+/=]|=[^=]/);
+  if (bad >= 0)
+    return `invalid base64: unexpected character ${JSON.stringify(s[bad] === "=" ? s[bad + 1] : s[bad])} at offset ${s[bad] === "=" ? bad + 1 : bad}`;
+  return "invalid base64: bad padding";
 }
 
 /**

@@ -1,7 +1,8 @@
 import { type ServiceError as GrpcError, status as GrpcStatus } from "@grpc/grpc-js";
 import { Purpose, SpecVersion } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
-import { checkHealth, listServicesByReflection, spawnProcess } from "@metal-kube/testing";
+import { checkHealth, listServicesByReflection, spawnProcess, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
+import { connect } from "nats";
 import { createRecordingEventSink } from "../src/events.js";
 import { createRenderer } from "../src/renderer.js";
 import { createIgnitionService } from "../src/service.js";
@@ -118,4 +119,38 @@ test("the service emits rendered and render-failed events with OSC name, checksu
     specVersion: "3.3.0",
   });
   t.like(sink.events[1]?.data, { name: "osc-worker-a", code: "INVALID_ARGUMENT", field: "units[0] (bad)" });
+});
+
+test("events metal.ignition.osc.{rendered,render-failed} reach NATS JetStream from the real service", async (t) => {
+  const nats = await startNats();
+  t.teardown(() => nats.stop());
+  const withNats = await startIgnitionServer({ NATS_URL: nats.url });
+  t.teardown(() => withNats.proc.stop());
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const seen: Array<{
+    subject: string;
+    event: { type: string; subject?: string; data: Record<string, unknown> };
+  }> = [];
+  const sub = nc.subscribe("metal.ignition.osc.>");
+  void (async () => {
+    for await (const msg of sub) seen.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
+  })();
+  await nc.flush();
+  const { client, render } = ignitionClient(withNats.address);
+  t.teardown(() => client.close());
+  const ok = await render(request({ files: [plainFile("/etc/a", "a")] }));
+  await t.throwsAsync(render(request({ units: [unit("kubelet")] })));
+  await waitFor("2 events", () => seen.length >= 2, { timeoutMs: 20_000 });
+  t.deepEqual(
+    seen.map((s) => s.subject),
+    ["metal.ignition.osc.rendered", "metal.ignition.osc.render-failed"],
+  );
+  t.is(seen[0]?.event.subject, "shoot--p--c/osc-worker-a");
+  t.like(seen[0]?.event.data, { name: "osc-worker-a", checksum: ok.sha256, size: ok.userData.length });
+  t.like(seen[1]?.event.data, {
+    name: "osc-worker-a",
+    code: "INVALID_ARGUMENT",
+    field: "units[0] (kubelet)",
+  });
 });

@@ -7,7 +7,7 @@ import {
   type RenderRequest,
   type RenderResponse,
 } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
-import { type ManagedProcess, spawnProcess, waitFor } from "@metal-kube/testing";
+import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 
 export const SERVER_MAIN = join(import.meta.dirname, "../src/main.ts");
 export const ADAPTER_MAIN = join(import.meta.dirname, "../src/adapter/main.ts");
@@ -66,7 +66,8 @@ export async function startIgnitionServer(env: Record<string, string> = {}): Pro
     {
       GRPC_LISTEN: "127.0.0.1:0",
       METRICS_LISTEN: "127.0.0.1:0",
-      EVENTS_OUTBOX_DIR: "/tmp/ignition-test-outbox",
+      // Each process needs its own outbox: the publisher locks it.
+      EVENTS_OUTBOX_DIR: makeTempDir("ignition-outbox-").path,
       ...env,
     },
     "gRPC server listening",

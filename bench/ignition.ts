@@ -1,0 +1,156 @@
+// Ignition render benchmarks for a Gardener-sized OSC (60 files, ~220 KB of content, 20 units).
+// Targets (issue 6): render p50 <= 1 ms in-process; >= 2,000 renders/s through gRPC on loopback;
+// memory flat over 100,000 renders. Prints figures; exits non-zero when a target is missed.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import {
+  IgnitionRendererClient,
+  type RenderRequest,
+} from "@metal-kube/proto/metalstack/ignition/v1/ignition";
+import { freePort } from "@metal-kube/testing";
+import { createRenderer } from "../services/ignition/src/renderer.js";
+import { contentBytes, gardenerSizedOsc } from "./ignition-osc.js";
+
+const GRPC_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const MEMORY_RENDERS = Number(process.env.BENCH_MEMORY_RENDERS ?? 100_000);
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+const ms = (n: number) => `${n.toFixed(3)} ms`;
+const misses: string[] = [];
+
+const osc = gardenerSizedOsc();
+const renderer = createRenderer();
+const first = renderer.render(osc);
+console.log(
+  `OSC: ${osc.files.length} files, ${(contentBytes(osc) / 1024).toFixed(0)} KiB content, ${osc.units.length} units -> ` +
+    `${(first.userData.length / 1024).toFixed(0)} KiB user data (spec ${first.specVersion}, gzip for large files)`,
+);
+
+// 1. In-process: an unchanged OSC rendered again (what every resync does) and fresh content each time.
+for (let i = 0; i < 2000; i++) renderer.render(osc);
+const warm: number[] = [];
+for (let i = 0; i < 5000; i++) {
+  const t = performance.now();
+  renderer.render(osc);
+  warm.push(performance.now() - t);
+}
+warm.sort((a, b) => a - b);
+const cold: number[] = [];
+for (let i = 0; i < 100; i++) {
+  const fresh = gardenerSizedOsc(i + 1);
+  const r = createRenderer();
+  const t = performance.now();
+  r.render(fresh);
+  cold.push(performance.now() - t);
+}
+cold.sort((a, b) => a - b);
+console.log(
+  `in-process render, unchanged OSC:   p50 ${ms(pct(warm, 0.5))}  p99 ${ms(pct(warm, 0.99))}  (target p50 <= 1 ms)`,
+);
+console.log(
+  `in-process render, all-new content: p50 ${ms(pct(cold, 0.5))}  p99 ${ms(pct(cold, 0.99))}  (every large file gzipped)`,
+);
+if (pct(warm, 0.5) > 1) misses.push("in-process p50");
+
+// 2. Through gRPC: the real service process, a grpc-js client here.
+function cpuMicros(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+const rssKiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+
+const port = await freePort();
+const address = `127.0.0.1:${port}`;
+const child = spawn(
+  process.execPath,
+  ["--import", "tsx", join(import.meta.dirname, "../services/ignition/src/main.ts")],
+  {
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+      GRPC_LISTEN: address,
+      METRICS_LISTEN: "127.0.0.1:0",
+      EVENTS_OUTBOX_DIR: `/tmp/ignition-bench-outbox-${process.pid}`,
+    },
+    stdio: "ignore",
+  },
+);
+const client = new IgnitionRendererClient(address, credentials.createInsecure(), {
+  "grpc.max_receive_message_length": 64 * 1024 * 1024,
+});
+await new Promise<void>((resolve, reject) =>
+  client.waitForReady(Date.now() + 30_000, (e) => (e ? reject(e) : resolve())),
+);
+const call = (req: RenderRequest) =>
+  new Promise<void>((resolve, reject) =>
+    client.render(req, new Metadata(), (err) => (err ? reject(err) : resolve())),
+  );
+const run = async (durationMs: number, lat?: number[]) => {
+  const end = performance.now() + durationMs;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await call(osc);
+        lat?.push(performance.now() - t);
+        n++;
+      }
+    }),
+  );
+  return n;
+};
+await run(1500);
+const pid = child.pid as number;
+const rss0 = rssKiB(pid);
+const cpu0 = cpuMicros(pid);
+const lat: number[] = [];
+const t0 = performance.now();
+const n = await run(GRPC_MS, lat);
+const secs = (performance.now() - t0) / 1000;
+const cpu = cpuMicros(pid) - cpu0;
+lat.sort((a, b) => a - b);
+const rps = n / secs;
+console.log(
+  `gRPC loopback, concurrency ${CONCURRENCY}: ${rps.toFixed(0)} renders/s  p50 ${ms(pct(lat, 0.5))}  p99 ${ms(pct(lat, 0.99))}  ` +
+    `server CPU ${(cpu / n).toFixed(0)} us/render  server RSS ${(rss0 / 1024).toFixed(0)} -> ${(rssKiB(pid) / 1024).toFixed(0)} MiB  (target >= 2,000/s)`,
+);
+if (rps < 2000) misses.push("gRPC renders/s");
+client.close();
+await new Promise<void>((resolve) => {
+  child.once("exit", () => resolve());
+  child.kill("SIGTERM");
+});
+
+// 3. Memory over many renders: heap after a full GC, sampled every tenth of the run.
+const samples: number[] = [];
+const step = Math.max(1, Math.floor(MEMORY_RENDERS / 10));
+const tm = performance.now();
+for (let i = 1; i <= MEMORY_RENDERS; i++) {
+  renderer.render(osc);
+  if (i % step === 0) {
+    gc();
+    samples.push(process.memoryUsage().heapUsed / 1024 / 1024);
+  }
+}
+const growth = (samples.at(-1) ?? 0) - (samples[0] ?? 0);
+console.log(
+  `memory over ${MEMORY_RENDERS.toLocaleString("en")} renders (${((performance.now() - tm) / 1000).toFixed(0)} s): heap after GC ` +
+    `${samples.map((s) => s.toFixed(1)).join(" ")} MiB; growth ${growth.toFixed(2)} MiB (target: flat)`,
+);
+if (growth > 2) misses.push("memory growth");
+
+if (misses.length > 0) {
+  console.log(`MISSED: ${misses.join(", ")}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,67 @@
+import { RenderRequest, RenderResponse } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
+import test from "ava";
+import { createRenderMemo } from "../src/render-memo.js";
+import { createRenderer } from "../src/renderer.js";
+import { createIgnitionService } from "../src/service.js";
+import { plainFile, request } from "./helpers.js";
+
+const renderer = createRenderer();
+
+/** One call the way grpc-js makes it: bytes in, handler, bytes out. */
+async function call(svc: ReturnType<typeof createIgnitionService>, req: RenderRequest): Promise<Buffer> {
+  const def = svc.definition.render as unknown as {
+    requestDeserialize(b: Buffer): RenderRequest;
+    responseSerialize(r: RenderResponse): Buffer;
+  };
+  const decoded = def.requestDeserialize(Buffer.from(RenderRequest.encode(req).finish()));
+  const handler = svc.handlers.render as (r: RenderRequest, ctx: unknown) => Promise<RenderResponse>;
+  return def.responseSerialize(await handler(decoded, {}));
+}
+
+test("a repeated request is answered from the memo with the same bytes, without rendering", async (t) => {
+  let renders = 0;
+  const counting = {
+    render(r: RenderRequest) {
+      renders++;
+      return renderer.render(r);
+    },
+  };
+  const memo = createRenderMemo();
+  const svc = createIgnitionService({ renderer: counting, memo });
+  const req = request({ files: [plainFile("/etc/a", "a")] });
+  const first = await call(svc, req);
+  const second = await call(svc, req);
+  t.true(first.equals(second));
+  t.is(renders, 1);
+  t.is(memo.size, 1);
+  t.deepEqual(RenderResponse.decode(second), renderer.render(req));
+});
+
+test("any difference in the request (even only the OSC name) is a miss", async (t) => {
+  let renders = 0;
+  const counting = {
+    render(r: RenderRequest) {
+      renders++;
+      return renderer.render(r);
+    },
+  };
+  const svc = createIgnitionService({ renderer: counting, memo: createRenderMemo() });
+  const a = await call(svc, request({ files: [plainFile("/etc/a", "a")] }));
+  const b = await call(svc, request({ files: [plainFile("/etc/a", "b")] }));
+  await call(svc, request({ name: "other", files: [plainFile("/etc/a", "a")] }));
+  t.is(renders, 3);
+  t.false(a.equals(b));
+});
+
+test("errors are not remembered, and the memo is bounded by entries and bytes", async (t) => {
+  const memo = createRenderMemo({ maxEntries: 2, maxBytes: 1_000_000 });
+  const svc = createIgnitionService({ renderer, memo });
+  await t.throwsAsync(call(svc, request({ files: [plainFile("relative", "a")] })));
+  t.is(memo.size, 0);
+  for (let i = 0; i < 5; i++) await call(svc, request({ files: [plainFile("/etc/a", `v${i}`)] }));
+  t.is(memo.size, 2);
+  const small = createRenderMemo({ maxEntries: 100, maxBytes: 3000 });
+  const svc2 = createIgnitionService({ renderer, memo: small });
+  for (let i = 0; i < 5; i++) await call(svc2, request({ files: [plainFile("/etc/a", `v${i}`)] }));
+  t.true(small.bytes <= 3000 && small.size >= 1, `${small.size} entries, ${small.bytes} bytes`);
+});
