@@ -263,12 +263,19 @@ class Subscriber implements EventSubscriber {
         });
         return await consumer.consume({ max_messages: 256, callback: this.onMessage });
       } catch (err) {
-        if (!isStreamNotFound(err)) throw err;
+        // Transient by nature (no stream yet, NATS restarting, JetStream busy): keep trying, log once.
         if (!logged) {
-          logger.info(
-            { stream: streamName },
-            "event stream does not exist yet; waiting for a publisher to create it",
-          );
+          if (isStreamNotFound(err)) {
+            logger.info(
+              { stream: streamName },
+              "event stream does not exist yet; waiting for a publisher to create it",
+            );
+          } else {
+            logger.warn(
+              { stream: streamName, err: (err as Error).message },
+              "cannot start consuming events; retrying",
+            );
+          }
           logged = true;
         }
         await this.wait(this.opts.retryMs);
