@@ -1,0 +1,174 @@
+// Keeps the MetalLB (or Cilium) objects equal to what RenderLoadBalancerConfig renders for the
+// cluster's IPs and nodes: creates and updates by server-side apply, deletes ours that are no longer
+// wanted. Changes are debounced, so a burst of 200 Services costs a handful of syncs, not 200.
+
+import { isNotFound, type KubeClient, type KubeObject, type Store } from "@metal-kube/kube";
+import type { Logger } from "@metal-kube/logging";
+import { LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
+import type { CloudProvider } from "../cloud-provider.js";
+import { DEFAULT_METALLB_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL } from "../lb-config.js";
+import { FIELD_MANAGER, internalIpOf, LB_CONFIG_RESOURCES, type NodeObject } from "./resources.js";
+
+/** True when every field of `want` is in `have` with the same value (arrays compared whole). */
+export function covers(have: unknown, want: unknown): boolean {
+  if (want === null || typeof want !== "object") return have === want;
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && have.length === want.length && want.every((w, i) => covers(have[i], w));
+  }
+  if (have === null || typeof have !== "object" || Array.isArray(have)) return false;
+  const h = have as Record<string, unknown>;
+  return Object.entries(want as Record<string, unknown>).every(([k, v]) => covers(h[k], v));
+}
+
+export interface LbConfigControllerOptions {
+  cp: CloudProvider;
+  kube: KubeClient;
+  nodes: Store<NodeObject>;
+  namespace?: string;
+  debounceMs: number;
+  logger: Logger;
+}
+
+export interface LbConfigController {
+  /** Asks for a sync after the debounce time. */
+  trigger(): void;
+  /** Syncs now (waits for a running sync, then runs once more). */
+  sync(signal?: AbortSignal): Promise<void>;
+  /** Number of objects written or deleted by the last sync. */
+  readonly lastChanges: number;
+  readonly syncs: number;
+  setActive(active: boolean): void;
+  stop(): Promise<void>;
+}
+
+export function createLbConfigController(o: LbConfigControllerOptions): LbConfigController {
+  const log = o.logger.child({ controller: "loadbalancer-config" });
+  const mode = o.cp.loadBalancerMode;
+  const resources = LB_CONFIG_RESOURCES[mode];
+  const namespace = mode === "metallb" ? (o.namespace ?? DEFAULT_METALLB_NAMESPACE) : "";
+  const clients = Object.fromEntries(
+    Object.entries(resources).map(([kind, ref]) => [kind, o.kube.resource(ref)]),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let active = false;
+  let lastChanges = 0;
+  let syncs = 0;
+  let lastWarnings = "";
+  const abort = new AbortController();
+
+  async function syncOnce(signal: AbortSignal) {
+    const nodes = o.nodes.list().map((n) => ({
+      name: n.metadata.name ?? "",
+      labels: n.metadata.labels ?? {},
+      internalIp: internalIpOf(n),
+    }));
+    const out = await o.cp.renderLoadBalancerConfig(
+      { mode: LoadBalancerMode.LOAD_BALANCER_MODE_UNSPECIFIED, nodes, ips: [], namespace },
+      signal,
+    );
+    const warnings = out.warnings.map((w) => `${w.node}: ${w.message}`).join("; ");
+    if (warnings !== lastWarnings && warnings !== "")
+      log.warn({ warnings: out.warnings }, "nodes left out of the load balancer config");
+    lastWarnings = warnings;
+    let changes = 0;
+    for (const [kind, client] of Object.entries(clients)) {
+      const existing = await client.list({
+        namespace: namespace || undefined,
+        labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+        signal,
+      });
+      const have = new Map(existing.items.map((i) => [i.metadata.name ?? "", i]));
+      const want = out.objects.filter((obj) => obj.kind === kind);
+      for (const obj of want) {
+        const desired = JSON.parse(obj.json) as KubeObject & { spec: unknown };
+        const cur = have.get(obj.name) as (KubeObject & { spec?: unknown }) | undefined;
+        have.delete(obj.name);
+        // The apiserver may default spec fields: what we set is all that must match.
+        if (cur && covers(cur.spec, desired.spec)) continue;
+        signal.throwIfAborted();
+        await client.patch({
+          name: obj.name,
+          namespace: obj.namespace || undefined,
+          patch: desired,
+          type: "apply",
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        });
+        changes++;
+      }
+      for (const name of have.keys()) {
+        signal.throwIfAborted();
+        try {
+          await client.delete({ name, namespace: namespace || undefined });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        changes++;
+      }
+    }
+    lastChanges = changes;
+    syncs++;
+    if (changes > 0) log.info({ changes, objects: out.objects.length }, "load balancer config updated");
+  }
+
+  async function sync(signal: AbortSignal = abort.signal): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await syncOnce(signal);
+        } while (again && !signal.aborted);
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  const fire = () => {
+    timer = undefined;
+    if (!active) return;
+    sync().catch((err: unknown) => {
+      if (abort.signal.aborted) return;
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "load balancer config sync failed; retrying",
+      );
+      if (!timer) timer = setTimeout(fire, Math.max(o.debounceMs, 1000));
+    });
+  };
+
+  return {
+    trigger() {
+      if (!active || timer) return;
+      timer = setTimeout(fire, o.debounceMs);
+    },
+    sync: (signal) => sync(signal),
+    get lastChanges() {
+      return lastChanges;
+    },
+    get syncs() {
+      return syncs;
+    },
+    setActive(value) {
+      active = value;
+      if (!value && timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      if (value) this.trigger();
+    },
+    async stop() {
+      active = false;
+      if (timer) clearTimeout(timer);
+      abort.abort();
+      await running?.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,190 @@
+// Node controller and node lifecycle (issue §3): uninitialized nodes get providerID, addresses, the
+// instance-type/zone/region labels and lose the taint; addresses and machine-tag labels are kept
+// current; a NotReady node whose machine is gone is deleted, a shut-down one tainted.
+
+import {
+  type EventRecorder,
+  type Informer,
+  isNotFound,
+  mutateWithRetry,
+  type ResourceClient,
+} from "@metal-kube/kube";
+import type { Logger } from "@metal-kube/logging";
+import {
+  AddressType,
+  type InstanceMetadataResponse,
+  type NodeRef,
+} from "@metal-kube/proto/metalstack/ccm/v1/ccm";
+import { Code, ServiceError } from "@metal-kube/service-kit";
+import type { CloudProvider } from "../cloud-provider.js";
+import { type CcmEventSink, publishEvent } from "../events.js";
+import {
+  LABEL_INSTANCE_TYPE,
+  LABEL_REGION,
+  LABEL_ZONE,
+  type NodeObject,
+  readyStatusOf,
+  SHUTDOWN_TAINT,
+  UNINITIALIZED_TAINT,
+} from "./resources.js";
+
+export interface NodeControllerOptions {
+  cp: CloudProvider;
+  informer: Informer<NodeObject>;
+  client: ResourceClient<NodeObject>;
+  recorder: EventRecorder;
+  events: CcmEventSink;
+  /** How soon a NotReady node is looked at again. */
+  monitorPeriodMs: number;
+  /** Called when something the MetalLB config depends on changed (labels, addresses). */
+  onConfigInput: () => void;
+  logger: Logger;
+}
+
+const ADDRESS_TYPES: Record<number, string> = {
+  [AddressType.ADDRESS_TYPE_INTERNAL_IP]: "InternalIP",
+  [AddressType.ADDRESS_TYPE_EXTERNAL_IP]: "ExternalIP",
+  [AddressType.ADDRESS_TYPE_HOSTNAME]: "Hostname",
+};
+
+const refOf = (n: NodeObject): NodeRef => ({
+  providerId: n.spec?.providerID ?? "",
+  nodeName: n.metadata.name ?? "",
+});
+const hasTaint = (n: NodeObject, key: string) => (n.spec?.taints ?? []).some((t) => t.key === key);
+const isNotFoundError = (err: unknown) => err instanceof ServiceError && err.code === Code.NOT_FOUND;
+
+function wantedLabels(md: InstanceMetadataResponse): Record<string, string> {
+  return {
+    ...md.labels,
+    [LABEL_INSTANCE_TYPE]: md.instanceType,
+    [LABEL_ZONE]: md.zone,
+    [LABEL_REGION]: md.region,
+  };
+}
+
+export function createNodeController(o: NodeControllerOptions) {
+  const log = o.logger.child({ controller: "nodes" });
+
+  /** Applies metadata: labels and providerID on the object, addresses on status; drops `dropTaint`. */
+  async function apply(node: NodeObject, md: InstanceMetadataResponse, dropTaint: boolean): Promise<boolean> {
+    const ref = { name: node.metadata.name ?? "" };
+    const labels = wantedLabels(md);
+    let changed = false;
+    const written = await mutateWithRetry(
+      o.client,
+      ref,
+      (c) => {
+        c.metadata.labels = { ...c.metadata.labels, ...labels };
+        c.spec ??= {};
+        if (!c.spec.providerID) c.spec.providerID = md.providerId;
+        if (dropTaint) {
+          const rest = (c.spec.taints ?? []).filter((t) => t.key !== UNINITIALIZED_TAINT);
+          if (rest.length > 0) c.spec.taints = rest;
+          else delete c.spec.taints;
+        }
+      },
+      { current: node },
+    );
+    changed ||= written !== node;
+    const addresses = md.nodeAddresses.map((a) => ({
+      type: ADDRESS_TYPES[a.type] ?? "InternalIP",
+      address: a.address,
+    }));
+    const afterStatus = await mutateWithRetry(
+      o.client,
+      ref,
+      (c) => {
+        c.status ??= {};
+        c.status.addresses = addresses;
+      },
+      { current: written, subresource: "status" },
+    );
+    changed ||= afterStatus !== written;
+    return changed;
+  }
+
+  async function setShutdownTaint(node: NodeObject, on: boolean) {
+    await mutateWithRetry(
+      o.client,
+      { name: node.metadata.name ?? "" },
+      (c) => {
+        c.spec ??= {};
+        const rest = (c.spec.taints ?? []).filter((t) => t.key !== SHUTDOWN_TAINT);
+        if (on) rest.push({ key: SHUTDOWN_TAINT, effect: "NoSchedule" });
+        if (rest.length > 0) c.spec.taints = rest;
+        else delete c.spec.taints;
+      },
+      { current: node },
+    );
+  }
+
+  return {
+    async reconcile(name: string, signal: AbortSignal): Promise<{ requeueAfterMs: number } | undefined> {
+      const node = o.informer.store.get(name);
+      if (!node) return undefined;
+      const ref = refOf(node);
+      if (hasTaint(node, UNINITIALIZED_TAINT)) {
+        const md = await o.cp.instanceMetadata({ node: ref }, signal);
+        signal.throwIfAborted();
+        await apply(node, md, true);
+        log.info({ node: name, providerId: md.providerId }, "node initialized");
+        o.recorder.event(
+          node,
+          "Normal",
+          "Initialized",
+          `providerID ${md.providerId}, zone ${md.zone}, type ${md.instanceType}`,
+        );
+        void publishEvent(o.events, {
+          entity: "node",
+          action: "initialized",
+          subject: name,
+          data: { node: name, providerId: md.providerId },
+        }).catch((err: unknown) => log.warn({ err }, "event not published"));
+        o.onConfigInput();
+        return undefined;
+      }
+      // Lifecycle: only nodes whose kubelet reports NotReady (no Ready condition = not ours to judge).
+      const ready = readyStatusOf(node);
+      if (ready !== undefined && ready !== "True") {
+        const { exists } = await o.cp.instanceExists({ node: ref }, signal);
+        signal.throwIfAborted();
+        if (!exists) {
+          try {
+            await o.client.delete({ name, preconditions: { uid: node.metadata.uid } });
+          } catch (err) {
+            if (!isNotFound(err)) throw err;
+          }
+          log.info({ node: name }, "node deleted: its machine is gone");
+          void o.events
+            .publish({
+              entity: "node",
+              action: "deleted",
+              subject: name,
+              data: { node: name, providerId: ref.providerId, reason: "machine no longer allocated" },
+            })
+            .catch((err: unknown) => log.warn({ err }, "event not published"));
+          o.onConfigInput();
+          return undefined;
+        }
+        const { shutdown } = await o.cp.instanceShutdown({ node: ref }, signal).catch((err: unknown) => {
+          if (isNotFoundError(err)) return { shutdown: false };
+          throw err;
+        });
+        if (shutdown !== hasTaint(node, SHUTDOWN_TAINT)) await setShutdownTaint(node, shutdown);
+        return { requeueAfterMs: o.monitorPeriodMs };
+      }
+      if (ready === "True" && hasTaint(node, SHUTDOWN_TAINT)) await setShutdownTaint(node, false);
+      // Keep addresses and machine-tag labels current.
+      try {
+        const md = await o.cp.instanceMetadata({ node: ref }, signal);
+        signal.throwIfAborted();
+        if (await apply(o.informer.store.get(name) ?? node, md, false)) o.onConfigInput();
+      } catch (err) {
+        if (!isNotFoundError(err)) throw err;
+        log.debug({ node: name }, "no machine for node");
+      }
+      return undefined;
+    },
+  };
+}

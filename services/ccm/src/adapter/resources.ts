@@ -1,0 +1,89 @@
+// The Kubernetes resources and well-known names the adapter works with.
+
+import type { KubeObject, ResourceRef } from "@metal-kube/kube";
+
+export const NODES: ResourceRef = {
+  group: "",
+  version: "v1",
+  plural: "nodes",
+  kind: "Node",
+  namespaced: false,
+};
+export const SERVICES: ResourceRef = { group: "", version: "v1", plural: "services", kind: "Service" };
+
+/** The objects the config controller owns, per mode. */
+export const LB_CONFIG_RESOURCES: Record<"metallb" | "cilium", Record<string, ResourceRef>> = {
+  metallb: {
+    IPAddressPool: {
+      group: "metallb.io",
+      version: "v1beta1",
+      plural: "ipaddresspools",
+      kind: "IPAddressPool",
+    },
+    BGPAdvertisement: {
+      group: "metallb.io",
+      version: "v1beta1",
+      plural: "bgpadvertisements",
+      kind: "BGPAdvertisement",
+    },
+    BGPPeer: { group: "metallb.io", version: "v1beta2", plural: "bgppeers", kind: "BGPPeer" },
+  },
+  cilium: {
+    CiliumLoadBalancerIPPool: {
+      group: "cilium.io",
+      version: "v2alpha1",
+      plural: "ciliumloadbalancerippools",
+      kind: "CiliumLoadBalancerIPPool",
+      namespaced: false,
+    },
+    CiliumBGPPeeringPolicy: {
+      group: "cilium.io",
+      version: "v2alpha1",
+      plural: "ciliumbgppeeringpolicies",
+      kind: "CiliumBGPPeeringPolicy",
+      namespaced: false,
+    },
+  },
+};
+
+export const UNINITIALIZED_TAINT = "node.cloudprovider.kubernetes.io/uninitialized";
+export const SHUTDOWN_TAINT = "node.cloudprovider.kubernetes.io/shutdown";
+export const LB_FINALIZER = "service.kubernetes.io/load-balancer-cleanup";
+export const LABEL_INSTANCE_TYPE = "node.kubernetes.io/instance-type";
+export const LABEL_ZONE = "topology.kubernetes.io/zone";
+export const LABEL_REGION = "topology.kubernetes.io/region";
+/** MetalLB's requested-IP annotations, newest first (spec.loadBalancerIP is deprecated upstream). */
+export const LB_IPS_ANNOTATIONS = ["metallb.io/loadBalancerIPs", "metallb.universe.tf/loadBalancerIPs"];
+export const FIELD_MANAGER = "metal-kube-ccm";
+export const COMPONENT = "metal-kube-ccm";
+export const LEADER_ELECTION_LEASE = "metal-kube-ccm";
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+  timeAdded?: string;
+}
+
+export interface NodeObject extends KubeObject {
+  spec?: { providerID?: string; taints?: Taint[]; unschedulable?: boolean };
+  status?: {
+    addresses?: { type: string; address: string }[];
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+export interface ServiceObject extends KubeObject {
+  spec?: {
+    type?: string;
+    loadBalancerIP?: string;
+    loadBalancerClass?: string;
+    ports?: { name?: string; protocol?: string; port: number; nodePort?: number }[];
+  };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
+}
+
+export const internalIpOf = (n: NodeObject) =>
+  n.status?.addresses?.find((a) => a.type === "InternalIP")?.address ?? "";
+
+export const readyStatusOf = (n: NodeObject) => n.status?.conditions?.find((c) => c.type === "Ready")?.status;

@@ -1,0 +1,160 @@
+// The objects that announce load balancer IPs (anchors §4): MetalLB, or Cilium's BGP peering policy
+// and LB IP pools. Pure and fast (1,000 IPs x 500 nodes well under 50 ms). A node without a usable
+// ASN label or InternalIP is left out with a warning; it never fails the whole config.
+
+import { isIPv6 } from "node:net";
+import {
+  type ConfigNode,
+  type ConfigWarning,
+  IpType,
+  type LoadBalancerIp,
+  LoadBalancerMode,
+  type RenderedObject,
+} from "@metal-kube/proto/metalstack/ccm/v1/ccm";
+import { TAG_PRIMARY_ASN } from "./tags.js";
+
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY = "metal-kube-ccm";
+export const DEFAULT_METALLB_NAMESPACE = "metallb-system";
+export const HOSTNAME_LABEL = "kubernetes.io/hostname";
+
+export interface RenderInput {
+  mode: "metallb" | "cilium";
+  nodes: readonly ConfigNode[];
+  ips: readonly LoadBalancerIp[];
+  namespace?: string;
+}
+
+export interface RenderOutput {
+  objects: RenderedObject[];
+  warnings: ConfigWarning[];
+}
+
+export const modeOf = (m: LoadBalancerMode, fallback: "metallb" | "cilium") =>
+  m === LoadBalancerMode.LOAD_BALANCER_MODE_METALLB
+    ? "metallb"
+    : m === LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM
+      ? "cilium"
+      : fallback;
+
+const cidrOf = (ip: string) => (isIPv6(ip) ? `${ip}/128` : `${ip}/32`);
+const poolName = (ip: LoadBalancerIp) =>
+  `${ip.networkId}-${ip.type === IpType.IP_TYPE_STATIC ? "static" : "ephemeral"}`;
+const byAddress = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+
+interface Peer {
+  node: string;
+  asn: number;
+  address: string;
+}
+
+function peersOf(nodes: readonly ConfigNode[], warnings: ConfigWarning[]): Peer[] {
+  const peers: Peer[] = [];
+  for (const n of nodes) {
+    const raw = n.labels[TAG_PRIMARY_ASN];
+    if (raw === undefined) {
+      warnings.push({ node: n.name, message: `no label ${TAG_PRIMARY_ASN}: node not peered` });
+      continue;
+    }
+    const asn = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(asn) || asn < 1 || asn > 4294967295) {
+      warnings.push({
+        node: n.name,
+        message: `label ${TAG_PRIMARY_ASN}=${raw} is not an ASN: node not peered`,
+      });
+      continue;
+    }
+    if (n.internalIp === "") {
+      warnings.push({ node: n.name, message: "no InternalIP address: node not peered" });
+      continue;
+    }
+    peers.push({ node: n.name, asn, address: n.internalIp });
+  }
+  return peers.sort((a, b) => a.node.localeCompare(b.node));
+}
+
+function pools(ips: readonly LoadBalancerIp[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const ip of ips) {
+    const name = poolName(ip);
+    const list = out.get(name) ?? [];
+    if (list.length === 0) out.set(name, list);
+    list.push(cidrOf(ip.address));
+  }
+  for (const l of out.values()) l.sort(byAddress);
+  return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Object names must be DNS subdomains; node names already are, pool names come from network ids. */
+const dnsName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, "-")
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "")
+    .slice(0, 253);
+
+function object(
+  apiVersion: string,
+  kind: string,
+  namespace: string,
+  name: string,
+  spec: unknown,
+): RenderedObject {
+  const metadata: Record<string, unknown> = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } };
+  if (namespace !== "") metadata.namespace = namespace;
+  return { apiVersion, kind, namespace, name, json: JSON.stringify({ apiVersion, kind, metadata, spec }) };
+}
+
+export function renderConfig(input: RenderInput): RenderOutput {
+  const warnings: ConfigWarning[] = [];
+  const peers = peersOf(input.nodes, warnings);
+  const byPool = pools(input.ips);
+  const objects: RenderedObject[] = [];
+  if (input.mode === "metallb") {
+    const ns = input.namespace || DEFAULT_METALLB_NAMESPACE;
+    for (const [pool, addresses] of byPool) {
+      const name = dnsName(pool);
+      objects.push(object("metallb.io/v1beta1", "IPAddressPool", ns, name, { addresses, autoAssign: false }));
+      objects.push(object("metallb.io/v1beta1", "BGPAdvertisement", ns, name, { ipAddressPools: [name] }));
+    }
+    for (const p of peers) {
+      objects.push(
+        object("metallb.io/v1beta2", "BGPPeer", ns, dnsName(p.node), {
+          myASN: p.asn,
+          peerASN: p.asn,
+          peerAddress: p.address,
+          nodeSelectors: [{ matchLabels: { [HOSTNAME_LABEL]: p.node } }],
+        }),
+      );
+    }
+  } else {
+    for (const [pool, addresses] of byPool) {
+      objects.push(
+        object("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool", "", dnsName(pool), {
+          blocks: addresses.map((cidr) => ({ cidr })),
+          disabled: false,
+        }),
+      );
+    }
+    for (const p of peers) {
+      objects.push(
+        object("cilium.io/v2alpha1", "CiliumBGPPeeringPolicy", "", dnsName(p.node), {
+          nodeSelector: { matchLabels: { [HOSTNAME_LABEL]: p.node } },
+          virtualRouters: [
+            {
+              localASN: p.asn,
+              exportPodCIDR: false,
+              // Every LoadBalancer Service: an expression nothing can fail.
+              serviceSelector: {
+                matchExpressions: [{ key: "metal-kube.io/never", operator: "DoesNotExist" }],
+              },
+              neighbors: [{ peerAddress: cidrOf(p.address), peerASN: p.asn }],
+            },
+          ],
+        }),
+      );
+    }
+  }
+  objects.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  return { objects, warnings };
+}
