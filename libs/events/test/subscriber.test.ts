@@ -200,3 +200,28 @@ test("bad subscriber options are named", (t) => {
     t.true(err!.message.includes(option));
   }
 });
+
+test("an ordered subscriber keeps going across a NATS restart", async (t) => {
+  const own = await startNats();
+  t.teardown(() => own.stop());
+  const dir = makeTempDir("outbox-sub-restart-");
+  t.teardown(dir.remove);
+  const logger = captureLogger().logger;
+  const p = createEventPublisher({
+    service: "rs",
+    natsUrl: own.url,
+    outboxDir: dir.path,
+    backoffMaxMs: 200,
+    logger,
+  });
+  t.teardown(() => p.close());
+  await p.publish({ entity: "a", action: "b", data: { n: 0 } });
+  const sub = createEventSubscriber({ natsUrl: own.url, deliver: "all", retryMs: 100, logger });
+  const got = take(sub, 4, 30_000);
+  await waitFor("the first event stored", () => p.stats().published === 1, { timeoutMs: 10_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  await own.halt();
+  await own.start();
+  for (const n of [1, 2, 3]) await p.publish({ entity: "a", action: "b", data: { n } });
+  t.deepEqual(ns(await got), [0, 1, 2, 3]);
+});
