@@ -568,3 +568,27 @@ test("bearer token secrets reach the client as tokens", async (t) => {
   );
   t.deepEqual(fake.endpoints[0]?.credential, { kind: "token", token: "jwt-token" });
 });
+
+test("a stale unix socket left by a killed driver is removed; a live one is kept", async (t) => {
+  const { createServer } = await import("node:net");
+  const { existsSync, mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { removeStaleSocket } = await import("../src/stale-socket.js");
+  const path = join(mkdtempSync(join(tmpdir(), "md-sock-")), "driver.sock");
+  const server = createServer().listen(path);
+  await new Promise((r) => server.once("listening", r));
+  t.false(await removeStaleSocket(`unix://${path}`), "a live socket is kept");
+  t.true(existsSync(path));
+  // Closing a net server unlinks the file; recreate a dead one as kill -9 leaves it.
+  await new Promise((r) => server.close(r));
+  const { spawnSync } = await import("node:child_process");
+  spawnSync(process.execPath, [
+    "-e",
+    `require("net").createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, "SIGKILL"))`,
+  ]);
+  t.true(existsSync(path), "kill -9 left the socket file");
+  t.true(await removeStaleSocket(`unix://${path}`));
+  t.false(existsSync(path));
+  t.false(await removeStaleSocket("127.0.0.1:50051"));
+});
