@@ -44,6 +44,8 @@ export class Flusher {
   private sizes: number[] = [];
   private sentAt: number[] = [];
   private acked: boolean[] = [];
+  /** Event ids, for the log line when one is given up on. */
+  private ids: string[] = [];
   private rewind: { reason: string; delayMs: number } | undefined;
   private needEnsure = false;
   private rejectSeq = 0;
@@ -214,6 +216,7 @@ export class Flusher {
     this.sizes = [];
     this.sentAt = [];
     this.acked = [];
+    this.ids = [];
   }
 
   private async session(nc: NatsConnection): Promise<void> {
@@ -298,6 +301,7 @@ export class Flusher {
           this.sizes[i] = r.size;
           this.sentAt[i] = now;
           this.acked[i] = false;
+          this.ids[i] = r.id;
           this.lastSent = r.seq;
         }
       }
@@ -369,7 +373,7 @@ export class Flusher {
     this.rejectSeq = seq;
     if (this.rejectCount >= this.opts.maxRejects) {
       this.logger.error(
-        { seq, rejects: this.rejectCount, reason: description },
+        { seq, id: this.ids[seq - this.base], rejects: this.rejectCount, reason: description },
         "JetStream keeps rejecting an event; dropping it so later events can flow",
       );
       this.rejected += 1;
@@ -405,6 +409,7 @@ export class Flusher {
       this.sizes.splice(0, drop);
       this.sentAt.splice(0, drop);
       this.acked.splice(0, drop);
+      this.ids.splice(0, drop);
       this.base = seq + 1;
     }
     this.wake();

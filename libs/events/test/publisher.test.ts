@@ -304,3 +304,44 @@ test("NATS restarting mid-stream loses nothing and doubles nothing", async (t) =
   );
   t.is(publisher.stats().published, total);
 });
+
+test("an event JetStream keeps rejecting is dropped after maxRejects, logged, and does not wedge the rest", async (t) => {
+  const own = await startNats();
+  t.teardown(() => own.stop());
+  const nc = await connect({ servers: own.url });
+  const jsm = await nc.jetstreamManager();
+  // An operator's limit the publisher keeps: messages over 600 bytes are refused by the server.
+  await jsm.streams.add({
+    name: "METAL",
+    subjects: ["metal.>"],
+    storage: StorageType.File,
+    max_msg_size: 600,
+  });
+  await nc.close();
+  const dir = makeTempDir("outbox-poison-");
+  t.teardown(dir.remove);
+  const log = captureLogger("poison");
+  const publisher = createEventPublisher({
+    service: "poison",
+    natsUrl: own.url,
+    outboxDir: dir.path,
+    maxRejects: 3,
+    backoffInitialMs: 10,
+    backoffMaxMs: 50,
+    logger: log.logger,
+  });
+  t.teardown(() => publisher.close());
+  await publisher.publish({ entity: "e", action: "a", data: { n: 0 } });
+  const poison = await publisher.publish({ entity: "e", action: "a", data: { n: 1, pad: "p".repeat(1000) } });
+  await publisher.publish({ entity: "e", action: "a", data: { n: 2 } });
+  await waitFor("drain", () => publisher.stats().pending === 0, { timeoutMs: 20_000 });
+  t.like(publisher.stats(), { published: 2, dropped: 1 });
+  const stored = await readStream(own.url, "metal.poison.>");
+  t.deepEqual(
+    stored.map((s) => (s.event.data as { n: number }).n),
+    [0, 2],
+  );
+  const dropped = log.lines().find((l) => /keeps rejecting/.test(String(l.msg)));
+  t.like(dropped, { level: 50, rejects: 3, id: poison.id });
+  t.regex(String(dropped?.reason), /size|maximum/i);
+});
