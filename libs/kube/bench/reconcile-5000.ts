@@ -1,0 +1,96 @@
+/**
+ * 5,000 Infrastructure objects created against the local kube-apiserver (the e2e test bed); the clock
+ * runs from the first create until every one is reconciled by the generic reconciler (finalizer added,
+ * lastOperation Succeeded, observedGeneration written). Target (issue 4): within 30 s.
+ * Run: node --import tsx libs/kube/bench/reconcile-5000.ts   (N, CONCURRENCY, CREATORS to vary)
+ */
+import { startTestbed } from "@metal-kube/e2e";
+import { createLogger } from "@metal-kube/logging";
+import { createController } from "../src/controller.js";
+import { createKubeClient } from "../src/kube-client.js";
+import type { ResourceRef } from "../src/resource.js";
+import { sleep } from "../src/sleep.js";
+
+const N = Number(process.env.N ?? 5000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
+const CREATORS = Number(process.env.CREATORS ?? 16);
+const TARGET_S = 30;
+const NS = "bench";
+const INFRA: ResourceRef = {
+  group: "extensions.gardener.cloud",
+  version: "v1alpha1",
+  plural: "infrastructures",
+  kind: "Infrastructure",
+};
+const logger = createLogger({ name: "bench", level: "warn" });
+
+const bed = await startTestbed({ crds: ["infrastructures"], nats: false, watchCache: true });
+let ok = false;
+try {
+  const admin = createKubeClient({ kubeconfigPath: bed.kubeconfigPath, logger });
+  await admin
+    .resource({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false })
+    .create({ metadata: { name: NS } });
+  const adapter = createKubeClient({ kubeconfigPath: bed.kubeconfigPath, logger });
+  const controller = createController({
+    kube: adapter,
+    resource: INFRA,
+    namespace: NS,
+    finalizer: "extensions.gardener.cloud/bench",
+    concurrency: CONCURRENCY,
+    events: false,
+    logger,
+    actuator: { reconcile: async () => undefined, delete: async () => {} },
+  });
+  await controller.start();
+  // A separate watcher counts objects whose status says Succeeded for generation 1.
+  const watcher = createKubeClient({ kubeconfigPath: bed.kubeconfigPath, logger });
+  const inf = watcher.informers.informerFor(INFRA, { namespace: NS });
+  const done = new Set<string>();
+  const check = (o: {
+    metadata: { name?: string };
+    status?: { lastOperation?: { state?: string }; observedGeneration?: number };
+  }) => {
+    if (o.status?.lastOperation?.state === "Succeeded" && o.status.observedGeneration === 1)
+      done.add(o.metadata.name ?? "");
+  };
+  inf.addHandler({ add: check, update: (_, o) => check(o) });
+  inf.start();
+  await inf.waitForSync();
+
+  const client = admin.resource(INFRA);
+  const t0 = performance.now();
+  let next = 0;
+  let createdAt = 0;
+  await Promise.all(
+    Array.from({ length: CREATORS }, async () => {
+      while (next < N) {
+        const i = next++;
+        await client.create({
+          apiVersion: "extensions.gardener.cloud/v1alpha1",
+          kind: "Infrastructure",
+          metadata: { name: `infra-${i}`, namespace: NS },
+          spec: { type: "metal", region: "local", secretRef: { name: "cloudprovider", namespace: NS } },
+        });
+      }
+    }),
+  );
+  createdAt = performance.now() - t0;
+  while (done.size < N && performance.now() - t0 < 120_000) await sleep(20);
+  const total = (performance.now() - t0) / 1000;
+  ok = done.size === N && total <= TARGET_S;
+  console.log(`objects: ${N}, reconcile concurrency ${CONCURRENCY}, ${CREATORS} parallel creators`);
+  console.log(
+    `all created after: ${(createdAt / 1000).toFixed(1)} s (${Math.round(N / (createdAt / 1000))} creates/s)`,
+  );
+  console.log(
+    `all reconciled after: ${total.toFixed(1)} s (${done.size}/${N}; ${Math.round(done.size / total)} objects/s, 3 writes each) target <= ${TARGET_S} s ${ok ? "OK" : "FAIL"}`,
+  );
+  await controller.stop();
+  await adapter.close();
+  await watcher.close();
+  await admin.close();
+} finally {
+  await bed.stop();
+}
+process.exit(ok ? 0 : 1);
