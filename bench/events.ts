@@ -136,8 +136,9 @@ async function backlog() {
   await Promise.all(batch);
   const stored = performance.now() - t0;
   const s = publisher.stats();
-  await nats.start();
+  // Timed from launching nats-server, so its boot and our reconnect backoff are both included.
   const up = performance.now();
+  await nats.start();
   await waitFor("first event after NATS is back", () => publisher.stats().published > 0, {
     timeoutMs: 30_000,
     intervalMs: 2,
@@ -152,7 +153,7 @@ async function backlog() {
     `  stored while NATS down      : ${(stored / 1000).toFixed(2)} s (${Math.round((BACKLOG / stored) * 1000).toLocaleString("en")} events/s)`,
   );
   console.log(
-    `  drained after NATS is back  : ${((done - up) / 1000).toFixed(2)} s (target <= 10 s), of which reconnect ${((first - up) / 1000).toFixed(2)} s`,
+    `  drained after NATS is back  : ${((done - up) / 1000).toFixed(2)} s (target <= 10 s), of which nats-server boot + reconnect ${((first - up) / 1000).toFixed(2)} s`,
   );
   console.log(
     `  drain rate once connected   : ${Math.round((BACKLOG / (done - first)) * 1000).toLocaleString("en")} events/s`,
