@@ -87,6 +87,7 @@ export function createTransport(options: TransportOptions): Transport {
   const secure = base.protocol === "https:";
   const identity = kc.getCurrentUser()?.name ?? "the adapter's identity";
   let agent: http.Agent | undefined;
+  let watchAgent: http.Agent | undefined;
   let auth: Auth | undefined;
   let authPending: Promise<Auth> | undefined;
 
@@ -97,13 +98,15 @@ export function createTransport(options: TransportOptions): Transport {
     for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = String(v);
     if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString("base64")}`;
     if (!agent) {
-      const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets, scheduling: "lifo" as const };
-      agent = secure
-        ? new https.Agent({
-            ...agentOpts,
-            ...pick(o, ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"]),
-          })
-        : new http.Agent(agentOpts);
+      const tls = secure
+        ? pick(o, ["ca", "cert", "key", "pfx", "passphrase", "rejectUnauthorized", "servername"])
+        : {};
+      const make = (options: http.AgentOptions) =>
+        secure ? new https.Agent({ ...options, ...tls }) : new http.Agent(options);
+      agent = make({ keepAlive: true, maxSockets: opts.maxSockets, scheduling: "lifo" });
+      // Watches hold their connection for minutes: a pool of their own, so that many informers can
+      // never use up the sockets unary requests need.
+      watchAgent = make({ keepAlive: false });
     }
     return { headers, at: Date.now() };
   }
@@ -133,6 +136,7 @@ export function createTransport(options: TransportOptions): Transport {
   async function open(
     req: KubeRequest,
     headerTimeoutMs: number,
+    forWatch = false,
   ): Promise<{ res: http.IncomingMessage; creq: http.ClientRequest }> {
     const a = await getAuth();
     const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
@@ -153,7 +157,7 @@ export function createTransport(options: TransportOptions): Transport {
         method: req.method,
         path: url(req),
         headers,
-        agent,
+        agent: forWatch ? watchAgent : agent,
         signal: req.signal,
       });
       // Bounds connect + response headers; a blackholed apiserver would otherwise hang a watch forever.
@@ -212,7 +216,7 @@ export function createTransport(options: TransportOptions): Transport {
       if (req.signal?.aborted) return "aborted";
       let opened: { res: http.IncomingMessage; creq: http.ClientRequest };
       try {
-        opened = await open(req, req.timeoutMs ?? opts.requestTimeoutMs);
+        opened = await open(req, req.timeoutMs ?? opts.requestTimeoutMs, true);
       } catch (err) {
         if (req.signal?.aborted) return "aborted";
         throw err;
@@ -267,6 +271,7 @@ export function createTransport(options: TransportOptions): Transport {
     },
     close() {
       agent?.destroy();
+      watchAgent?.destroy();
     },
   };
 }

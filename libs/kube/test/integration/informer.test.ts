@@ -12,7 +12,7 @@ import type { KubeObject } from "../../src/types.js";
 // Against the real kube-apiserver + etcd: the informer survives an apiserver crash and sees every change
 // made meanwhile (through a second apiserver on the same etcd), and recovers from 410 after compaction.
 const CONFIGMAPS: ResourceRef = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" };
-const logger = createLogger({ name: "test", level: process.env.LOG_LEVEL ?? "warn" });
+const logger = createLogger({ name: "test", level: process.env.LOG_LEVEL ?? "error" });
 let bed: Testbed;
 
 test.before(async () => {
