@@ -85,6 +85,7 @@ export {
   createMergePatch,
   DEFAULT_CONFLICT_ATTEMPTS,
   jsonEqual,
+  jsonPatchWithRetry,
   type MutateOptions,
   mutateWithRetry,
 } from "./patch.js";

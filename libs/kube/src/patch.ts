@@ -1,6 +1,6 @@
 import { isConflict } from "./kube-error.js";
 import { parseOptions } from "./parse-options.js";
-import type { ObjectRef, ResourceClient } from "./resource-client.js";
+import type { JsonPatchOp, ObjectRef, ResourceClient } from "./resource-client.js";
 import type { KubeObject } from "./types.js";
 
 /** Attempts of a read-modify-write before a persistent conflict is given up as an error. */
@@ -92,6 +92,36 @@ export async function mutateWithRetry<T extends KubeObject>(
     patch.metadata = { ...meta, resourceVersion: current.metadata.resourceVersion };
     try {
       return await client.mergePatch(ref, patch, { subresource: o.subresource });
+    } catch (err) {
+      if (!isConflict(err) || attempt >= o.attempts) throw err;
+      current = await client.get(ref);
+    }
+  }
+}
+
+/**
+ * Optimistic concurrency for RFC 6902 JSON patches: `build` makes the operations from the current object
+ * (undefined or [] = nothing to do); they are sent with a leading replace of metadata.resourceVersion, so
+ * the apiserver refuses them (409) if the object changed since it was read; on 409 it is read fresh and
+ * `build` runs again.
+ */
+export async function jsonPatchWithRetry<T extends KubeObject>(
+  client: ResourceClient<T>,
+  ref: ObjectRef,
+  build: (obj: T) => JsonPatchOp[] | undefined,
+  options: MutateOptions<T> = {},
+): Promise<T> {
+  const o = parseOptions({ attempts: DEFAULT_CONFLICT_ATTEMPTS }, options, "MutateOptions");
+  let current = o.current ?? (await client.get(ref));
+  for (let attempt = 1; ; attempt++) {
+    const ops = build(structuredClone(current));
+    if (!ops?.length) return current;
+    const guarded: JsonPatchOp[] = [
+      { op: "replace", path: "/metadata/resourceVersion", value: current.metadata.resourceVersion },
+      ...ops,
+    ];
+    try {
+      return await client.jsonPatch(ref, guarded, { subresource: o.subresource });
     } catch (err) {
       if (!isConflict(err) || attempt >= o.attempts) throw err;
       current = await client.get(ref);

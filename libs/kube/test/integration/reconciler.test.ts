@@ -4,8 +4,9 @@ import test from "ava";
 import { Registry } from "prom-client";
 import { createController } from "../../src/controller.js";
 import { createKubeClient, type KubeClient } from "../../src/kube-client.js";
-import { isNotFound } from "../../src/kube-error.js";
+import { isConflict, isNotFound } from "../../src/kube-error.js";
 import { createKubeMetrics } from "../../src/metrics.js";
+import { jsonPatchWithRetry, mutateWithRetry } from "../../src/patch.js";
 import { type Permission, PermissionError, policyRules } from "../../src/permissions.js";
 import type { Actuator } from "../../src/reconciler.js";
 import { RequeueAfterError } from "../../src/requeue-after-error.js";
@@ -270,5 +271,84 @@ test.serial(
       await controller.stop();
       await a.kube.close();
     }
+  },
+);
+
+test.serial(
+  "patch helpers: concurrent read-modify-writes lose no update (merge and JSON patch), status subresource",
+  async (t) => {
+    const cms = admin.resource({ group: "", version: "v1", plural: "configmaps", kind: "ConfigMap" });
+    await cms.create({ metadata: { name: "counter", namespace: NS }, data: { merge: "0", json: "0" } });
+    const ref = { name: "counter", namespace: NS };
+    const WRITERS = 8;
+    const EACH = 5;
+    // Every writer starts from the same stale copy, so nearly every first attempt conflicts.
+    const stale = await cms.get(ref);
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        for (let i = 0; i < EACH; i++) {
+          await mutateWithRetry(
+            cms,
+            ref,
+            (o) => {
+              o.data.merge = String(Number(o.data.merge) + 1);
+            },
+            { current: i === 0 ? stale : undefined, attempts: 100 },
+          );
+          await jsonPatchWithRetry(
+            cms,
+            ref,
+            (o) => [{ op: "replace", path: "/data/json", value: String(Number(o.data.json) + 1) }],
+            { current: i === 0 ? stale : undefined, attempts: 100 },
+          );
+        }
+      }),
+    );
+    const final = await cms.get(ref);
+    t.deepEqual(final.data, { merge: String(WRITERS * EACH), json: String(WRITERS * EACH) });
+
+    // A stale resourceVersion without retry is refused with 409 by the real apiserver.
+    const err = await t.throwsAsync(
+      mutateWithRetry(
+        cms,
+        ref,
+        (o) => {
+          o.data.x = "y";
+        },
+        { current: stale, attempts: 1 },
+      ),
+    );
+    t.true(isConflict(err));
+    const jsonErr = await t.throwsAsync(
+      jsonPatchWithRetry(cms, ref, () => [{ op: "add", path: "/data/x", value: "y" }], {
+        current: stale,
+        attempts: 1,
+      }),
+    );
+    t.true(isConflict(jsonErr), "the JSON patch carries the resourceVersion it was built from");
+
+    // Status subresource: the spec is untouched, generation does not move.
+    const client = admin.resource(INFRA);
+    const created = await client.create(infra("status-only"));
+    const patched = await mutateWithRetry(
+      client,
+      { name: "status-only", namespace: NS },
+      (o) => {
+        o.status = {
+          lastOperation: {
+            type: "Create",
+            state: "Processing",
+            description: "x",
+            lastUpdateTime: "2026-01-01T00:00:00Z",
+            progress: 1,
+          },
+        };
+        o.spec.region = "ignored-through-status";
+      },
+      { subresource: "status" },
+    );
+    t.is(patched.status.lastOperation.state, "Processing");
+    t.is(patched.spec.region, "local", "the status subresource ignores spec changes");
+    t.is(patched.metadata.generation, created.metadata.generation);
   },
 );
