@@ -311,12 +311,15 @@ test.serial(
   "kill -9 the driver during a scale-up to 10: exactly 10 allocated, none leaked or doubled",
   async (t) => {
     t.timeout(8 * 60_000);
-    // Slow metal-api down so that allocations are in flight when the driver dies.
-    metal.emulator.faults.latencyMs = 300;
+    // Slow metal-api down so that allocations are in flight when the driver dies; watch only the
+    // apiserver (not the slowed metal-api) to kill as soon as the first new Machine got its providerID.
+    metal.emulator.faults.latencyMs = 1_000;
     await bed.apply(machineDeployment("pool-a", "pool-a", 10));
-    await waitFor("the scale-up is under way", async () => (await allocated()).length >= 4, {
-      timeoutMs: 120_000,
-    });
+    await waitFor(
+      "the scale-up is under way",
+      async () => (await machines()).filter((m) => m.spec.providerID).length >= 2,
+      { timeoutMs: 120_000, intervalMs: 50 },
+    );
     await driver.proc.kill();
     const saved = (await machines()).filter((m) => m.spec.providerID).length;
     await new Promise((r) => setTimeout(r, 2_000));
