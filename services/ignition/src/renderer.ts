@@ -225,7 +225,16 @@ function checkUnits(
     if (dup !== undefined && unit.name !== "") v.add(field, `the unit is also ${unitField(dup, unit.name)}`);
     else seen.set(unit.name, index);
 
-    let enabled = unit.enable ?? true;
+    // A template (a@.service) has no instance to enable or start; systemd would refuse both.
+    const template = /@\.[a-z]+$/.test(unit.name);
+    let enabled: boolean | undefined = unit.enable ?? (template ? undefined : true);
+    if (template && unit.enable === true)
+      v.add(field, "a template unit cannot be enabled; enable an instance such as name@instance.service");
+    if (
+      template &&
+      (unit.command === UnitCommand.UNIT_COMMAND_START || unit.command === UnitCommand.UNIT_COMMAND_RESTART)
+    )
+      v.add(field, "a template unit cannot be started; start an instance such as name@instance.service");
     switch (unit.command) {
       case UnitCommand.UNIT_COMMAND_UNSPECIFIED:
       case UnitCommand.UNIT_COMMAND_START:
@@ -263,7 +272,7 @@ function checkUnits(
     for (const d of unit.dropIns) claim(`${SYSTEMD_UNIT_DIR}/${unit.name}.d/${d.name}`, field);
 
     if (
-      !enabled &&
+      enabled === false &&
       (unit.command === UnitCommand.UNIT_COMMAND_START || unit.command === UnitCommand.UNIT_COMMAND_RESTART)
     )
       startOnce.push(unit.name);

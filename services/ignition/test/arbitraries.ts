@@ -133,9 +133,21 @@ export const validUnits = (filePaths: string[]): fc.Arbitrary<Unit[]> =>
           string[]
         >,
       })
-      // enable: true with STOP is contradictory by definition.
+      // enable: true with STOP is contradictory; a template (x@.service) is neither enabled nor started.
       .map((u) =>
         u.command === UnitCommand.UNIT_COMMAND_STOP && u.enable === true ? { ...u, enable: undefined } : u,
+      )
+      .map((u) =>
+        /@\./.test(u.name)
+          ? {
+              ...u,
+              enable: u.enable === true ? undefined : u.enable,
+              command:
+                u.command === UnitCommand.UNIT_COMMAND_STOP
+                  ? u.command
+                  : UnitCommand.UNIT_COMMAND_UNSPECIFIED,
+            }
+          : u,
       ),
     { selector: (u) => u.name, maxLength: 6 },
   );

@@ -491,6 +491,20 @@ const badUnits: Array<[string, ReturnType<typeof unit>[], ReturnType<typeof plai
     /contradicts/,
   ],
   [
+    "enabled template",
+    [unit("getty@.service", { enable: true })],
+    [],
+    "units[0] (getty@.service)",
+    /template unit cannot be enabled/,
+  ],
+  [
+    "started template",
+    [unit("getty@.service", { command: UnitCommand.UNIT_COMMAND_START })],
+    [],
+    "units[0] (getty@.service)",
+    /template unit cannot be started/,
+  ],
+  [
     "unknown command",
     [unit("a.service", { command: 9 as UnitCommand })],
     [],
