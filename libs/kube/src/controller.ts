@@ -40,6 +40,7 @@ export interface ControllerOptions<T extends KubeObject> {
   status?: StatusStyle;
   conditionType?: string;
   reportProcessing?: boolean;
+  processingDelayMs?: number;
   statusSubresource?: boolean;
   concurrency?: number;
   resyncPeriodMs?: number;
@@ -122,6 +123,7 @@ export function createController<T extends KubeObject>(options: ControllerOption
     status: o.status,
     conditionType: o.conditionType,
     reportProcessing: o.reportProcessing,
+    processingDelayMs: o.processingDelayMs,
     statusSubresource: o.statusSubresource,
     events,
     logger: log,

@@ -66,6 +66,11 @@ export interface ReconcilerOptions<T extends KubeObject> {
   conditionType?: string;
   /** Write a Processing status before calling the actuator (default true). */
   reportProcessing?: boolean;
+  /**
+   * Write Processing only once the operation has run this long (default 0: at once, as Gardener does).
+   * A reconcile that finishes sooner goes straight to Succeeded, which saves one write per object.
+   */
+  processingDelayMs?: number;
   /** The kind lacks a status subresource: status is written through the main resource. */
   statusSubresource?: boolean;
   events?: EventRecorder;
@@ -96,7 +101,11 @@ const describeError = (err: unknown) => (err instanceof Error ? err.message : St
  * of note is also an Event.
  */
 export function createReconciler<T extends KubeObject>(options: ReconcilerOptions<T>): Reconciler<T> {
-  const o = parseOptions({ reportProcessing: true, statusSubresource: true }, options, "ReconcilerOptions");
+  const o = parseOptions(
+    { reportProcessing: true, processingDelayMs: 0, statusSubresource: true },
+    options,
+    "ReconcilerOptions",
+  );
   if (!o.finalizer) throw new TypeError("ReconcilerOptions.finalizer: must not be empty");
   const client = o.client;
   const writer = statusWriterFor(o.status ?? "lastOperation", o.conditionType);
@@ -139,10 +148,27 @@ export function createReconciler<T extends KubeObject>(options: ReconcilerOption
     const generation = obj.metadata.generation;
     const wasUpToDate = writer.isUpToDate(obj);
     let current = obj;
-    const report = (state: OperationState, description: string, extra?: Record<string, unknown>) =>
-      writeStatus(current, { type: op, state, description, generation, extra }, signal).then((w) => {
-        current = w;
+    // Status writes of one reconcile run one after the other (a delayed Processing write, progress
+    // reports and the final write must not race each other).
+    let writes: Promise<unknown> = Promise.resolve();
+    const report = (state: OperationState, description: string, extra?: Record<string, unknown>) => {
+      const p = writes.then(async () => {
+        current = await writeStatus(current, { type: op, state, description, generation, extra }, signal);
       });
+      writes = p.catch(() => {});
+      return p;
+    };
+    let processingTimer: NodeJS.Timeout | undefined;
+    const startProcessing = async () => {
+      if (!o.reportProcessing) return;
+      const description = `${op} of the ${kind} in progress`;
+      if (o.processingDelayMs <= 0) return report("Processing", description);
+      processingTimer = setTimeout(() => {
+        report("Processing", description).catch((e) =>
+          log.warn({ err: describeError(e) }, "could not write the Processing status"),
+        );
+      }, o.processingDelayMs);
+    };
     const event = (type: EventType, reason: string, message: string) =>
       o.events?.event(current, type, reason, message);
     const ctx: ActuatorContext<T> = {
@@ -172,10 +198,11 @@ export function createReconciler<T extends KubeObject>(options: ReconcilerOption
             : undefined,
         );
       }
-      if (o.reportProcessing) await report("Processing", `${op} of the ${noun} in progress`);
+      await startProcessing();
       signal.throwIfAborted();
       if (deleting) {
         await o.actuator.delete(current, ctx);
+        clearTimeout(processingTimer);
         signal.throwIfAborted();
         await report("Succeeded", `${noun} deleted`);
         await removeFinalizer(client, current, o.finalizer);
@@ -185,6 +212,7 @@ export function createReconciler<T extends KubeObject>(options: ReconcilerOption
         return undefined;
       }
       const result = (await o.actuator.reconcile(current, ctx)) ?? {};
+      clearTimeout(processingTimer);
       signal.throwIfAborted();
       await report("Succeeded", `${noun} ${op === "Create" ? "created" : "reconciled"}`, result.status);
       if (!wasUpToDate)
@@ -193,6 +221,8 @@ export function createReconciler<T extends KubeObject>(options: ReconcilerOption
       observe(op, "success", started);
       return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : undefined;
     } catch (err) {
+      // No Processing write may land after the outcome.
+      clearTimeout(processingTimer);
       if (signal.aborted) throw err;
       if (isSelfNotFound(err, obj)) {
         // The object vanished under us (deleted, finalizer removed by someone): gone = done.
@@ -216,6 +246,8 @@ export function createReconciler<T extends KubeObject>(options: ReconcilerOption
         log.warn({ err: describeError(e) }, "could not write the Error status"),
       );
       throw err;
+    } finally {
+      clearTimeout(processingTimer);
     }
   }
 

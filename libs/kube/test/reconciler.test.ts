@@ -259,3 +259,26 @@ test("status 'none' writes no status", async (t) => {
   t.is(s.api.get(BASE, "shoot/a")!.status, undefined);
   t.false(s.api.log.some((l) => l.endsWith("/status")));
 });
+
+test("processingDelayMs: a fast reconcile goes straight to Succeeded, a slow one reports Processing first", async (t) => {
+  let delay = 0;
+  const s = setup(
+    {
+      reconcile: async () => {
+        await new Promise((r) => setTimeout(r, delay));
+        return undefined;
+      },
+    },
+    { processingDelayMs: 60 },
+  );
+  const statusWrites = () => s.api.log.filter((l) => l.endsWith("/status")).length;
+  await s.reconciler.reconcile(s.create("fast"), live());
+  t.is(statusWrites(), 1, "Succeeded only");
+  t.is(s.api.get(BASE, "shoot/fast")!.status.lastOperation.state, "Succeeded");
+  delay = 150;
+  await s.reconciler.reconcile(s.create("slow"), live());
+  t.is(statusWrites(), 3, "Processing after the delay, then Succeeded");
+  t.is(s.api.get(BASE, "shoot/slow")!.status.lastOperation.state, "Succeeded");
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(s.api.get(BASE, "shoot/slow")!.status.lastOperation.state, "Succeeded", "no late Processing write");
+});
