@@ -105,6 +105,7 @@ try {
   console.log(
     `all created after: ${(createdAt / 1000).toFixed(1)} s (${Math.round(N / (createdAt / 1000))} creates/s)`,
   );
+  console.log(`reconcile lag after the last create: ${(total - createdAt / 1000).toFixed(1)} s`);
   console.log(
     `all reconciled after: ${total.toFixed(1)} s (${done.size}/${N}; ${Math.round(done.size / total)} objects/s) target <= ${TARGET_S} s ${ok ? "OK" : "FAIL"}`,
   );
