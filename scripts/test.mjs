@@ -11,6 +11,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "node_modules", ".bin");
 const env = { ...process.env, PATH: `${BIN}:${process.env.PATH}:/usr/local/go/bin:/usr/sbin:/sbin` };
 const only = process.argv.slice(2); // optional ava file globs, to run a part of the suite
+/** The whole run fails when no test reports for this long. */
+const STALL_MS = 8 * 60_000;
 
 let passed = 0;
 let failed = 0;
@@ -63,7 +65,18 @@ function runAva() {
     });
     let buf = "";
     let sawPlan = false;
+    let lastOutput = Date.now();
+    let stalled = false;
+    // ava's own timeout resets on any test result; a worker stuck in a hook can still hang the run forever.
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastOutput < STALL_MS) return;
+      stalled = true;
+      process.stdout.write(`\n# no test output for ${STALL_MS / 60_000} minutes: stopping ava\n`);
+      child.kill("SIGINT");
+      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+    }, 10_000);
     child.stdout.on("data", (chunk) => {
+      lastOutput = Date.now();
       process.stdout.write(chunk);
       buf += chunk.toString();
       let nl = buf.indexOf("\n");
@@ -81,6 +94,11 @@ function runAva() {
       }
     });
     child.on("close", (code) => {
+      clearInterval(watchdog);
+      if (stalled) {
+        failed++;
+        failures.push("ava stalled (a test or hook never finished)");
+      }
       if (code !== 0 && failures.length === 0) {
         failed++;
         failures.push(`ava exited with ${code}${sawPlan ? "" : " before finishing"}`);
