@@ -1,3 +1,4 @@
+import { createLogger } from "@metal-kube/logging";
 import test from "ava";
 import { Registry } from "prom-client";
 import { createInformer, type Informer } from "../src/informer.js";
@@ -10,7 +11,7 @@ import { createFakeApi } from "./helpers/fake-api.js";
 
 const demos: ResourceRef = { group: "demo.metal-kube.io", version: "v1", plural: "demos", kind: "Demo" };
 const BASE = "/apis/demo.metal-kube.io/v1/demos";
-const quiet = { retryBaseMs: 5, retryMaxMs: 20 };
+const quiet = { retryBaseMs: 5, retryMaxMs: 20, logger: createLogger({ name: "test", level: "silent" }) };
 
 const demo = (name: string, spec: Record<string, unknown> = {}, ns = "ns"): KubeObject => ({
   apiVersion: "demo.metal-kube.io/v1",

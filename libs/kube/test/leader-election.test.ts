@@ -1,9 +1,11 @@
+import { createLogger } from "@metal-kube/logging";
 import test from "ava";
 import { createLeaderElector, type LeaderElector } from "../src/leader-election.js";
 import { sleep } from "../src/sleep.js";
 import { createFakeApi } from "./helpers/fake-api.js";
 
 const LEASES = "/apis/coordination.k8s.io/v1/leases";
+const logger = createLogger({ name: "test", level: "silent" });
 const timing = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000) {
@@ -16,6 +18,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000) {
 
 function elector(api: ReturnType<typeof createFakeApi>, identity: string, extra = {}): LeaderElector {
   return createLeaderElector({
+    logger,
     transport: api.transport,
     namespace: "kube-system",
     name: "demo",

@@ -1,3 +1,4 @@
+import { createLogger } from "@metal-kube/logging";
 import test from "ava";
 import { Registry } from "prom-client";
 import { createEventRecorder } from "../src/event-recorder.js";
@@ -24,13 +25,15 @@ function setup(actuator: Partial<Actuator<KubeObject>> = {}, extra: Record<strin
   const registry = new Registry();
   const metrics = createKubeMetrics({ registry });
   const client = createResourceClient(api.transport, infras);
-  const events = createEventRecorder({ transport: api.transport, component: "test" });
+  const logger = createLogger({ name: "test", level: "silent" });
+  const events = createEventRecorder({ transport: api.transport, component: "test", logger });
   const calls: string[] = [];
   const reconciler = createReconciler({
     client,
     finalizer: FIN,
     events,
     metrics,
+    logger,
     actuator: {
       reconcile: async (o) => {
         calls.push(`reconcile ${o.metadata.name}`);
