@@ -129,7 +129,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let observed: LeaseSpec | undefined;
   /** Local monotonic time at which `observed` was first seen. */
   let observedAt = 0;
-  let lastRv: string | undefined;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -152,12 +151,11 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     }
   };
 
-  const observe = (spec: LeaseSpec | undefined, rv: string | undefined) => {
+  const observe = (spec: LeaseSpec | undefined) => {
     if (!sameRecord(spec, observed)) {
       observed = spec;
       observedAt = now();
     }
-    if (rv) lastRv = rv;
   };
 
   const expiresIn = () => {
@@ -201,14 +199,14 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
             leaseTransitions: 0,
           },
         });
-        observe(created.spec, created.metadata.resourceVersion);
+        observe(created.spec);
         return true;
       } catch (e) {
         if (isAlreadyExists(e) || isConflict(e)) return false;
         throw e;
       }
     }
-    observe(lease.spec, lease.metadata.resourceVersion);
+    observe(lease.spec);
     const holder = lease.spec?.holderIdentity;
     const mine = holder === o.identity;
     if (holder && !mine && expiresIn() > 0) return false;
@@ -221,7 +219,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     };
     try {
       const updated = await client.replace({ ...lease, spec });
-      observe(updated.spec, updated.metadata.resourceVersion);
+      observe(updated.spec);
       return true;
     } catch (err) {
       if (isConflict(err)) {
@@ -320,7 +318,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         });
         const seen = (l: Lease) => {
           const before = observed;
-          observe(l.spec, l.metadata.resourceVersion);
+          observe(l.spec);
           // Released or newly expiring lease: re-plan the standby's wait at once.
           if (!leading && !sameRecord(before, observed)) wake?.();
         };
@@ -361,7 +359,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
           log.warn({ err: (err as Error).message }, "could not release the lease");
         }
       }
-      void lastRv;
     },
   };
 }
