@@ -14,7 +14,7 @@ import { createRenderer } from "../services/ignition/src/renderer.js";
 import { contentBytes, gardenerSizedOsc } from "./ignition-osc.js";
 
 const GRPC_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const MEMORY_RENDERS = Number(process.env.BENCH_MEMORY_RENDERS ?? 100_000);
 
 setFlagsFromString("--expose-gc");
