@@ -66,6 +66,10 @@ export const ccmConfigSpec = {
     description:
       "the adapter reconciles only while holding the Lease LEADER_ELECTION_NAMESPACE/metal-kube-ccm",
   }),
+  leaseDurationMs: field("LEADER_ELECTION_LEASE_DURATION", duration(), {
+    default: "15s",
+    description: "Lease duration; a standby takes over this long after the leader stopped renewing",
+  }),
   leaderElectionNamespace: field("LEADER_ELECTION_NAMESPACE", text(), {
     default: "kube-system",
     description: "namespace of the leader election Lease",

@@ -56,6 +56,10 @@ await runService({
             kubeconfigPath: kit.kubeconfig,
             leaderElect: config.leaderElect,
             leaderElectionNamespace: config.leaderElectionNamespace,
+            // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the lease.
+            leaseDurationMs: config.leaseDurationMs,
+            renewDeadlineMs: Math.round((config.leaseDurationMs * 2) / 3),
+            retryPeriodMs: Math.round((config.leaseDurationMs * 2) / 15),
             loadBalancerNamespace: config.loadBalancerNamespace,
             loadBalancerClass: config.loadBalancerClass,
             housekeepingIntervalMs: config.housekeepingIntervalMs,

@@ -355,13 +355,18 @@ test("RenderLoadBalancerConfig: MetalLB pools per network/type, one peer per nod
       {
         name: "n1",
         internalIp: "10.0.0.1",
-        labels: { "machine.metal-stack.io/network.primary.asn": "4210000001" },
+        labels: { "machine.metal-stack.io/network.primary.asn": "65001" },
       },
       { name: "n2", internalIp: "10.0.0.2", labels: {} },
       {
         name: "n3",
         internalIp: "10.0.0.3",
         labels: { "machine.metal-stack.io/network.primary.asn": "bogus" },
+      },
+      {
+        name: "n4",
+        internalIp: "10.0.0.4",
+        labels: { "machine.metal-stack.io/network.primary.asn": "4210000004" },
       },
     ],
     ips: [
@@ -396,15 +401,16 @@ test("RenderLoadBalancerConfig: MetalLB pools per network/type, one peer per nod
   const peer = JSON.parse(out.objects.find((o) => o.kind === "BGPPeer")!.json);
   t.is(peer.apiVersion, "metallb.io/v1beta2");
   t.deepEqual(peer.spec, {
-    myASN: 4210000001,
-    peerASN: 4210000001,
+    myASN: 65001,
+    peerASN: 65001,
     peerAddress: "10.0.0.1",
     nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": "n1" } }],
   });
   t.deepEqual(
     out.warnings.map((w) => w.node),
-    ["n2", "n3"],
+    ["n2", "n3", "n4"],
   );
+  t.regex(out.warnings[2]!.message, /ASN 4210000004 exceeds 2147483647/);
 
   const cilium = await client.renderLoadBalancerConfig({
     mode: LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM,

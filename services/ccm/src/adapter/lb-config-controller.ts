@@ -73,6 +73,7 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
       log.warn({ warnings: out.warnings }, "nodes left out of the load balancer config");
     lastWarnings = warnings;
     let changes = 0;
+    const failures: string[] = [];
     for (const [kind, client] of Object.entries(clients)) {
       const existing = await client.list({
         namespace: namespace || undefined,
@@ -88,15 +89,20 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
         // The apiserver may default spec fields: what we set is all that must match.
         if (cur && covers(cur.spec, desired.spec)) continue;
         signal.throwIfAborted();
-        await client.patch({
-          name: obj.name,
-          namespace: obj.namespace || undefined,
-          patch: desired,
-          type: "apply",
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        });
-        changes++;
+        try {
+          await client.patch({
+            name: obj.name,
+            namespace: obj.namespace || undefined,
+            patch: desired,
+            type: "apply",
+            fieldManager: FIELD_MANAGER,
+            force: true,
+          });
+          changes++;
+        } catch (err) {
+          // One refused object (e.g. a value its CRD rejects) must not hold back the others.
+          failures.push(`${kind}/${obj.name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
       for (const name of have.keys()) {
         signal.throwIfAborted();
@@ -110,6 +116,7 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
     }
     lastChanges = changes;
     syncs++;
+    if (failures.length > 0) throw new Error(`objects not applied: ${failures.join("; ")}`);
     if (changes > 0) log.info({ changes, objects: out.objects.length }, "load balancer config updated");
   }
 

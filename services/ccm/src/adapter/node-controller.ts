@@ -70,7 +70,20 @@ export function createNodeController(o: NodeControllerOptions) {
   async function apply(node: NodeObject, md: InstanceMetadataResponse, dropTaint: boolean): Promise<boolean> {
     const ref = { name: node.metadata.name ?? "" };
     const labels = wantedLabels(md);
-    let changed = false;
+    const addresses = md.nodeAddresses.map((a) => ({
+      type: ADDRESS_TYPES[a.type] ?? "InternalIP",
+      address: a.address,
+    }));
+    // Addresses first: once the taint is gone the node counts as initialized and must be complete.
+    const withStatus = await mutateWithRetry(
+      o.client,
+      ref,
+      (c) => {
+        c.status ??= {};
+        c.status.addresses = addresses;
+      },
+      { current: node, subresource: "status" },
+    );
     const written = await mutateWithRetry(
       o.client,
       ref,
@@ -84,24 +97,9 @@ export function createNodeController(o: NodeControllerOptions) {
           else delete c.spec.taints;
         }
       },
-      { current: node },
+      { current: withStatus },
     );
-    changed ||= written !== node;
-    const addresses = md.nodeAddresses.map((a) => ({
-      type: ADDRESS_TYPES[a.type] ?? "InternalIP",
-      address: a.address,
-    }));
-    const afterStatus = await mutateWithRetry(
-      o.client,
-      ref,
-      (c) => {
-        c.status ??= {};
-        c.status.addresses = addresses;
-      },
-      { current: written, subresource: "status" },
-    );
-    changed ||= afterStatus !== written;
-    return changed;
+    return withStatus !== node || written !== withStatus;
   }
 
   async function setShutdownTaint(node: NodeObject, on: boolean) {
