@@ -5,6 +5,10 @@ import { maskUrl, type ParsedPublisherOptions } from "./options.js";
 import type { Outbox, OutboxReader } from "./outbox.js";
 import { ensureStream } from "./stream.js";
 
+const ERROR_KEY = Buffer.from('"error"');
+const STREAM_KEY = Buffer.from('"stream"');
+const DUPLICATE_KEY = Buffer.from('"duplicate"');
+
 /** Records read from the outbox per step; small enough to interleave reads with ack handling. */
 const READ_BATCH = 512;
 /** The first connect failure is logged at warn, then at most this often, so a long outage is not a log flood. */
@@ -345,27 +349,37 @@ export class Flusher {
       }
       return;
     }
-    let ack: { seq?: number; duplicate?: boolean; error?: { code?: number; description?: string } };
-    try {
-      ack = JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString("utf8"));
-    } catch {
-      ack = { error: { description: "unreadable PubAck" } };
-    }
-    if (ack.error) {
-      this.onReject(seq, ack.error.description ?? `code ${ack.error.code}`);
+    const body = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+    // Fast path: a PubAck without "error" is a success; JSON.parse only for the rare error reply.
+    if (body.indexOf(ERROR_KEY) !== -1 || body.indexOf(STREAM_KEY) === -1) {
+      let error: { code?: number; description?: string } | undefined;
+      try {
+        error = (JSON.parse(body.toString("utf8")) as { error?: typeof error }).error;
+      } catch {
+        error = { description: "unreadable PubAck" };
+      }
+      this.onReject(seq, error?.description ?? `code ${error?.code}`, (error?.code ?? 400) >= 500);
       return;
     }
+    // The server writes `"duplicate": true` (with a space) and only for duplicates; allow either spacing.
+    const dupAt = body.indexOf(DUPLICATE_KEY);
+    const ack = { duplicate: dupAt !== -1 && body.indexOf("true", dupAt) !== -1 };
     this.acked[i] = true;
     if (ack.duplicate) this.duplicates += 1;
     else this.published += 1;
     if (seq === committed + 1) this.advance();
   }
 
-  private onReject(seq: number, description: string): void {
-    if (seq !== this.outbox.committedSeq + 1) {
-      // Only the head decides; later events are re-sent after it anyway.
-      if (!this.rewind)
-        this.rewind = { reason: `JetStream rejected: ${description}`, delayMs: this.backoff(0) };
+  /** `transient`: a 5xx (JetStream unavailable, restarting): retried forever, never counted as a reject. */
+  private onReject(seq: number, description: string, transient: boolean): void {
+    if (transient || seq !== this.outbox.committedSeq + 1) {
+      // Only the head's explicit refusals count; later events are re-sent after it anyway.
+      if (!this.rewind) {
+        this.rewind = {
+          reason: `JetStream rejected: ${description}`,
+          delayMs: this.backoff(transient ? 2 : 0),
+        };
+      }
       this.wake();
       return;
     }

