@@ -40,7 +40,22 @@ export const modeOf = (m: LoadBalancerMode, fallback: "metallb" | "cilium") =>
 const cidrOf = (ip: string) => (isIPv6(ip) ? `${ip}/128` : `${ip}/32`);
 const poolName = (ip: LoadBalancerIp) =>
   `${ip.networkId}-${ip.type === IpType.IP_TYPE_STATIC ? "static" : "ephemeral"}`;
-const byAddress = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+/** A key that sorts addresses numerically with plain string comparison (no collator: it is hot). */
+export function addressKey(address: string): string {
+  const slash = address.indexOf("/");
+  const ip = slash < 0 ? address : address.slice(0, slash);
+  if (!ip.includes(":"))
+    return `4${ip
+      .split(".")
+      .map((o) => o.padStart(3, "0"))
+      .join(".")}`;
+  const [head = "", tail = ""] = ip.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
+  return `6${groups.map((g) => g.padStart(4, "0")).join(":")}`;
+}
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 interface Peer {
   node: string;
@@ -84,7 +99,7 @@ function peersOf(nodes: readonly ConfigNode[], warnings: ConfigWarning[], maxAsn
     }
     peers.push({ node: n.name, asn, address: n.internalIp });
   }
-  return peers.sort((a, b) => a.node.localeCompare(b.node));
+  return peers.sort((a, b) => cmp(a.node, b.node));
 }
 
 function pools(ips: readonly LoadBalancerIp[]): Map<string, string[]> {
@@ -95,8 +110,14 @@ function pools(ips: readonly LoadBalancerIp[]): Map<string, string[]> {
     if (list.length === 0) out.set(name, list);
     list.push(cidrOf(ip.address));
   }
-  for (const l of out.values()) l.sort(byAddress);
-  return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  for (const [name, l] of out) {
+    const keyed = l.map((c) => [addressKey(c), c] as const).sort((a, b) => cmp(a[0], b[0]));
+    out.set(
+      name,
+      keyed.map((k) => k[1]),
+    );
+  }
+  return new Map([...out.entries()].sort(([a], [b]) => cmp(a, b)));
 }
 
 /** Object names must be DNS subdomains; node names already are, pool names come from network ids. */
@@ -169,6 +190,6 @@ export function renderConfig(input: RenderInput): RenderOutput {
       );
     }
   }
-  objects.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  objects.sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
   return { objects, warnings };
 }

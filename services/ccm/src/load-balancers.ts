@@ -18,6 +18,7 @@ import {
 import { ServiceError } from "@metal-kube/service-kit";
 import { type CcmEventSink, publishEvent } from "./events.js";
 import { createKeyedLock } from "./keyed-lock.js";
+import { addressKey } from "./lb-config.js";
 import { isReservedTag, serviceOfTag, serviceTag } from "./tags.js";
 
 export type IpsApi = Pick<MetalApiClient["ip"], "allocate" | "get" | "find" | "update" | "free">;
@@ -323,7 +324,9 @@ export function createLoadBalancers(o: LoadBalancersOptions): LoadBalancers {
       return all
         .map(view)
         .filter((v) => v.services.length > 0)
-        .sort((a, b) => a.address.localeCompare(b.address, "en", { numeric: true }));
+        .map((v) => [addressKey(v.address), v] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([, v]) => v);
     },
 
     get pendingLocks() {

@@ -129,3 +129,12 @@ test("pool names map to networks", (t) => {
   t.is(networkOfPool("internet"), "internet");
   t.is(networkOfPool("my-net-static"), "my-net");
 });
+
+test("address keys sort addresses numerically, IPv4 before IPv6", async (t) => {
+  const { addressKey } = await import("../src/lb-config.js");
+  const sorted = ["2001:db8::10", "198.18.0.10/32", "10.0.0.2", "2001:db8::9", "198.18.0.9", "::1"]
+    .map((a) => [addressKey(a), a] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([, a]) => a);
+  t.deepEqual(sorted, ["10.0.0.2", "198.18.0.9", "198.18.0.10/32", "::1", "2001:db8::9", "2001:db8::10"]);
+});
