@@ -215,24 +215,38 @@ try {
     console.log(`ListMachines returned ${keys} machines, expected ${TOTAL}`);
     failed = true;
   }
+  const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const findBefore = histogramP50(
+    await scrape(),
+    "machine_driver_metal_api_seconds",
+    'operation="machine.find"',
+  );
+  const ownBeforeList = histogramP50(await scrape(), "machine_driver_own_seconds", 'method="ListMachines"');
   const listLat: number[] = [];
   for (let i = 0; i < LIST_ITERATIONS; i++) {
     const s = performance.now();
     await list(listReq);
     listLat.push(performance.now() - s);
   }
-  const listOwn = histogramP50(
-    await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
-    "machine_driver_own_seconds",
-    'method="ListMachines"',
-  );
+  const text = await scrape();
+  const findAfter = histogramP50(text, "machine_driver_metal_api_seconds", 'operation="machine.find"');
+  const listOwn = histogramP50(text, "machine_driver_own_seconds", 'method="ListMachines"');
+  const findMean =
+    (findAfter.mean * findAfter.count - findBefore.mean * findBefore.count) /
+    (findAfter.count - findBefore.count);
+  const ownMean =
+    (listOwn.mean * listOwn.count - ownBeforeList.mean * ownBeforeList.count) /
+    (listOwn.count - ownBeforeList.count);
   console.log(
-    `ListMachines over ${keys} machines: p50 ${ms(pct(listLat, 0.5))}, max ${ms(Math.max(...listLat))} (driver own time mean ${ms(listOwn.mean)}); target <= 100 ms`,
+    `ListMachines over ${keys} machines: p50 ${ms(pct(listLat, 0.5))}, max ${ms(Math.max(...listLat))}; of which metal-api find (request, ${TOTAL} full machines, decode) mean ${ms(findMean)}, driver own time mean ${ms(ownMean)}; target <= 100 ms`,
   );
   if (!(pct(listLat, 0.5) <= 100)) failed = true;
+  const busy = rssMb(driverProc.pid!);
+  // Idle for a while: V8 gives the decoded responses' pages back only after its memory reducer ran.
+  await new Promise((r) => setTimeout(r, 15_000));
   const mem = rssMb(driverProc.pid!);
   console.log(
-    `driver RSS with ${TOTAL} machines: ${mem.rss.toFixed(0)} MB (peak ${mem.hwm.toFixed(0)} MB); target <= 150 MB`,
+    `driver RSS with ${TOTAL} machines: ${mem.rss.toFixed(0)} MB idle, ${busy.rss.toFixed(0)} MB right after the lists, peak ${mem.hwm.toFixed(0)} MB; target <= 150 MB`,
   );
   if (!(mem.rss <= 150)) failed = true;
 } catch (err) {
