@@ -382,3 +382,29 @@ test.serial("deleting the MachineDeployments frees every machine", async (t) => 
   await waitFor("every Machine gone", async () => (await machines()).length === 0, { timeoutMs: 120_000 });
   t.pass();
 });
+
+test.serial(
+  "deploy/machine-driver applies to the apiserver: three containers sharing the driver socket",
+  async (t) => {
+    await bed.apply(join(DEPLOY, "30-deployment.yaml"));
+    const { AppsV1Api } = await import("@kubernetes/client-node");
+    const d = await kc
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: "machine-controller-manager", namespace: NS });
+    const containers = d.spec?.template.spec?.containers ?? [];
+    t.deepEqual(
+      containers.map((c) => c.name),
+      ["machine-controller-manager", "machine-controller", "machine-driver"],
+    );
+    const socketMount = (name: string) =>
+      containers.find((c) => c.name === name)?.volumeMounts?.find((v) => v.name === "driver-socket")
+        ?.mountPath;
+    t.is(socketMount("machine-controller"), "/run/machine-driver");
+    t.is(socketMount("machine-driver"), "/run/machine-driver");
+    const env = (name: string, key: string) =>
+      containers.find((c) => c.name === name)?.env?.find((e) => e.name === key)?.value;
+    t.is(env("machine-controller", "MACHINE_DRIVER_ENDPOINT"), "unix:///run/machine-driver/driver.sock");
+    t.is(env("machine-driver", "GRPC_LISTEN"), "unix:///run/machine-driver/driver.sock");
+    t.is(d.spec?.template.spec?.serviceAccountName, "machine-controller-manager");
+  },
+);

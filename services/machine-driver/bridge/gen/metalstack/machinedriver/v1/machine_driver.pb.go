@@ -28,8 +28,8 @@
 // too for as long as the failure lasts, which makes MCM call InitializeMachine again, so the failure
 // stays visible until the machine recovers (then both answer OK and the Machine goes Pending/Running)
 // or MCM's creation timeout marks it Failed and the MachineSet replaces it.
-// An UNINITIALIZED status carries no response message, so its message always contains
-// `providerID=metal://<partition>/<id>`: the bridge reads the providerID from it for MCM.
+// An UNINITIALIZED status carries no response message, so its message always ends with
+// `providerID=metal://<partition>/<id> nodeName=<name>`: the bridge reads both from it for MCM.
 //
 // Secret values (user data, metal-api key or HMAC) are never logged by the service.
 
