@@ -223,6 +223,7 @@ class Publisher implements EventPublisher {
  */
 export function createEventPublisher(options: EventPublisherOptions): EventPublisher {
   const opts = parseOptions(options);
-  const logger = opts.logger ?? createLogger({ name: "events" });
+  // A child logger, so the lines of the outbox stand out among the service's own.
+  const logger = (opts.logger ?? createLogger({ name: "events" })).child({ component: "events" });
   return new Publisher(opts, logger);
 }
