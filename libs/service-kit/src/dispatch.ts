@@ -52,19 +52,24 @@ export function dispatchUnary(
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
     const start = process.hrtime.bigint();
     o.inflight.count++;
-    const controller = new AbortController();
+    // Made only when the handler reads ctx.signal or the call ends early: an AbortController costs more
+    // than the rest of the wrapper, and most handlers never look at it.
+    let controller: AbortController | undefined;
+    let abortReason: ServiceError | undefined;
+    const abort = (reason: ServiceError) => {
+      abortReason ??= reason;
+      controller ??= new AbortController();
+      controller.abort(abortReason);
+    };
     const deadline = deadlineOf(call);
     let timer: NodeJS.Timeout | undefined;
     if (deadline) {
       const ms = deadline.getTime() - Date.now();
-      timer = setTimeout(
-        () => controller.abort(ServiceError.deadlineExceeded("deadline exceeded")),
-        Math.max(0, ms),
-      );
+      timer = setTimeout(() => abort(ServiceError.deadlineExceeded("deadline exceeded")), Math.max(0, ms));
     }
     // grpc-js reports a passed deadline as a cancellation too; tell the two apart for the caller and logs.
     const onCancel = () =>
-      controller.abort(
+      abort(
         deadline && Date.now() >= deadline.getTime() - 5
           ? ServiceError.deadlineExceeded("deadline exceeded")
           : new ServiceError(Code.CANCELLED, "call cancelled by the caller"),
@@ -73,7 +78,10 @@ export function dispatchUnary(
     const peer = call.getPeer();
     const context: CallContext = {
       method,
-      signal: controller.signal,
+      get signal() {
+        controller ??= new AbortController();
+        return controller.signal;
+      },
       deadline,
       peer,
       metadata: call.metadata,
@@ -112,8 +120,8 @@ export function dispatchUnary(
     // A signal aborted by the deadline surfaces as DEADLINE_EXCEEDED even when the handler ignores it.
     wrapped(call.request, context).then(
       (response) => {
-        if (controller.signal.aborted) {
-          const reason = toServiceError(controller.signal.reason, o.errorMappers);
+        if (abortReason) {
+          const reason = abortReason;
           finish(reason.code, undefined, reason);
           callback({ code: reason.code, details: reason.message, metadata: new Metadata() });
           return;
@@ -122,12 +130,8 @@ export function dispatchUnary(
         callback(null, response);
       },
       (thrown: unknown) => {
-        let err = toServiceError(
-          controller.signal.aborted ? (thrown ?? controller.signal.reason) : thrown,
-          o.errorMappers,
-        );
-        if (err.code === Code.INTERNAL && controller.signal.aborted)
-          err = toServiceError(controller.signal.reason);
+        let err = toServiceError(abortReason ? (thrown ?? abortReason) : thrown, o.errorMappers);
+        if (err.code === Code.INTERNAL && abortReason) err = abortReason;
         // INTERNAL reaches the caller with a reference to its log line, never the cause.
         const ref = err.code === Code.INTERNAL ? randomUUID().slice(0, 8) : undefined;
         finish(err.code, undefined, err, ref);

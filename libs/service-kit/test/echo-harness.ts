@@ -12,7 +12,7 @@ import {
 } from "@metal-kube/proto/metalstack/echo/v1/echo";
 import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 
-const fixture = join(import.meta.dirname, "fixtures/echo-service.ts");
+export const ECHO_FIXTURE = join(import.meta.dirname, "fixtures/echo-service.ts");
 
 export interface EchoProcess {
   proc: ManagedProcess;
@@ -24,7 +24,7 @@ export interface EchoProcess {
 /** Starts the echo fixture as a child process and waits for its listen log line. */
 export async function startEcho(env: Record<string, string> = {}): Promise<EchoProcess> {
   const outbox = makeTempDir("echo-outbox-");
-  const proc = spawnProcess(process.execPath, ["--import", "tsx", fixture], {
+  const proc = spawnProcess(process.execPath, ["--import", "tsx", ECHO_FIXTURE], {
     env: { ...process.env, LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: outbox.path, ...env },
     keepOutput: 4 * 1024 * 1024,
   });

@@ -1,9 +1,9 @@
 // Events through the kit: a call publishes into the outbox, never waits for NATS, and the event reaches
 // JetStream once NATS is there; the figures show on /metrics.
 import { createEventSubscriber, type ReceivedEvent } from "@metal-kube/events";
-import { freePort, startNats, waitFor } from "@metal-kube/testing";
+import { freePort, spawnProcess, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
-import { echoClient, startEcho } from "./echo-harness.js";
+import { ECHO_FIXTURE, echoClient, startEcho } from "./echo-harness.js";
 
 async function firstEvents(sub: AsyncIterable<ReceivedEvent>, n: number): Promise<ReceivedEvent[]> {
   const out: ReceivedEvent[] = [];
@@ -65,7 +65,16 @@ test("a second process on the same outbox stops at start instead of sharing it",
   t.teardown(() => first.proc.kill());
   const dir = /"EVENTS_OUTBOX_DIR":"([^"]+)"/.exec(first.proc.output())?.[1] ?? "";
   t.truthy(dir, "the effective config names the outbox dir");
-  const second = await startEcho({ EVENTS_OUTBOX_DIR: dir }).catch((err: Error) => err);
-  t.true(second instanceof Error, "the second process does not start serving");
-  t.regex(String(second), /in use by process/);
+  // It may bind its port before the outbox check fails, but it never reports SERVING and exits 1.
+  const second = spawnProcess(process.execPath, ["--import", "tsx", ECHO_FIXTURE], {
+    env: {
+      ...process.env,
+      EVENTS_OUTBOX_DIR: dir,
+      GRPC_LISTEN: "127.0.0.1:0",
+      METRICS_LISTEN: "127.0.0.1:0",
+    },
+  });
+  t.is(await second.exited, 1);
+  t.regex(second.output(), /in use by process/);
+  t.notRegex(second.output(), /"msg":"serving"/);
 });

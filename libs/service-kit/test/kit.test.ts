@@ -22,7 +22,7 @@ const grpcCode = async (p: Promise<unknown>) => {
 };
 
 test("reflection lists the service and health; health SERVING once ready", async (t) => {
-  const echo = await startEcho({ ECHO_READY_AFTER_MS: "1500" });
+  const echo = await startEcho({ ECHO_READY_AFTER_MS: "4000" });
   t.teardown(() => echo.proc.kill());
   t.is(await checkHealth(echo.address, "metalstack.echo.v1.EchoService"), "NOT_SERVING");
   t.deepEqual(await listServicesByReflection(echo.address), [
