@@ -14,15 +14,22 @@ const demos: ResourceRef = { group: "demo.metal-kube.io", version: "v1", plural:
 const BASE = "/apis/demo.metal-kube.io/v1/demos";
 const logger = createLogger({ name: "test", level: "error" });
 
+const cleanups: (() => Promise<unknown>)[] = [];
+test.after.always(async () => {
+  for (const c of cleanups) await c().catch(() => {});
+});
+
 function fakeKube(api: ReturnType<typeof createFakeApi>): KubeClient {
+  const informers = createInformerFactory({
+    transport: api.transport,
+    logger,
+    defaults: { retryBaseMs: 5, retryMaxMs: 20 },
+  });
+  cleanups.push(() => informers.stop());
   return {
     transport: api.transport,
     kubeConfig: undefined as never,
-    informers: createInformerFactory({
-      transport: api.transport,
-      logger,
-      defaults: { retryBaseMs: 5, retryMaxMs: 20 },
-    }),
+    informers,
     logger,
     metrics: undefined,
     resource: <T extends KubeObject>(ref: ResourceRef) => createResourceClient<T>(api.transport, ref),
@@ -67,6 +74,7 @@ test("events drive reconciles; the controller's own writes do not feed it; spec 
     },
   });
   api.put(BASE, demo("a"));
+  cleanups.push(() => c.stop());
   await c.start();
   await until("a reconciled", () => api.get(BASE, "ns/a")?.status?.lastOperation?.state === "Succeeded");
   await sleep(50);
@@ -112,6 +120,10 @@ test("with a leader elector only the leader's queue runs", async (t) => {
         delete: async () => {},
       },
     });
+    cleanups.push(
+      () => c.stop(),
+      () => elector.stop(),
+    );
     return { kube, elector, c };
   };
   api.put(BASE, demo("a"));
@@ -157,6 +169,7 @@ test("filter: foreign objects get no finalizer, no status and no reconcile", asy
   });
   api.put(BASE, demo("mine", { type: "metal" }));
   api.put(BASE, demo("theirs", { type: "aws" }));
+  cleanups.push(() => c.stop());
   await c.start();
   await until(
     "mine reconciled",

@@ -28,7 +28,14 @@ async function until(what: string, check: () => boolean, timeoutMs = 2000) {
   }
 }
 
+// Stopped after all tests even when an assertion failed midway, so no watch keeps the worker alive.
+const running: Informer[] = [];
+test.after.always(async () => {
+  await Promise.all(running.map((i) => i.stop()));
+});
+
 function recorder(inf: Informer) {
+  running.push(inf);
   const seen: string[] = [];
   inf.addHandler({
     add: (o) => seen.push(`add ${o.metadata.name}`),

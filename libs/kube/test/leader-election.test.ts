@@ -16,8 +16,14 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000) {
   }
 }
 
+// Stopped after all tests even when an assertion failed midway, so no timer keeps the worker alive.
+const started: LeaderElector[] = [];
+test.after.always(async () => {
+  await Promise.all(started.map((e) => e.stop()));
+});
+
 function elector(api: ReturnType<typeof createFakeApi>, identity: string, extra = {}): LeaderElector {
-  return createLeaderElector({
+  const e = createLeaderElector({
     logger,
     transport: api.transport,
     namespace: "kube-system",
@@ -26,6 +32,8 @@ function elector(api: ReturnType<typeof createFakeApi>, identity: string, extra 
     ...timing,
     ...extra,
   });
+  started.push(e);
+  return e;
 }
 
 test("one of two candidates leads; the lease names it with MicroTime timestamps", async (t) => {
@@ -62,7 +70,7 @@ test("a standby takes over after the lease expires when the leader goes silent, 
   await until("b leads", () => b.isLeader);
   const took = performance.now() - silentAt;
   t.true(took >= 700, `took over after ${took} ms; must wait for expiry`);
-  t.true(took <= 1000 + 150, `took over after ${took} ms`);
+  t.true(took <= 1000 + 500, `took over after ${took} ms`);
   t.deepEqual(changes, ["a true", "a false", "b true"]);
   t.is(api.get(LEASES, "kube-system/demo")!.spec.leaseTransitions, 1);
   await b.stop();
@@ -92,7 +100,7 @@ test("a leader that cannot renew steps down within the renew deadline, before it
   const t0 = performance.now();
   await until("a steps down", () => !a.isLeader);
   const after = performance.now() - t0;
-  t.true(after <= timing.renewDeadlineMs + 50, `stepped down after ${after} ms`);
+  t.true(after <= timing.renewDeadlineMs + 150, `stepped down after ${after} ms`);
   t.true(after < timing.leaseDurationMs);
   await a.stop();
 });

@@ -272,16 +272,16 @@ test("processingDelayMs: a fast reconcile goes straight to Succeeded, a slow one
         return undefined;
       },
     },
-    { processingDelayMs: 60 },
+    { processingDelayMs: 500 },
   );
   const statusWrites = () => s.api.log.filter((l) => l.endsWith("/status")).length;
   await s.reconciler.reconcile(s.create("fast"), live());
   t.is(statusWrites(), 1, "Succeeded only");
   t.is(s.api.get(BASE, "shoot/fast")!.status.lastOperation.state, "Succeeded");
-  delay = 150;
+  delay = 800;
   await s.reconciler.reconcile(s.create("slow"), live());
   t.is(statusWrites(), 3, "Processing after the delay, then Succeeded");
   t.is(s.api.get(BASE, "shoot/slow")!.status.lastOperation.state, "Succeeded");
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 600));
   t.is(s.api.get(BASE, "shoot/slow")!.status.lastOperation.state, "Succeeded", "no late Processing write");
 });
