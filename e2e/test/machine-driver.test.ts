@@ -86,9 +86,10 @@ async function startMcm(kubeconfig: string): Promise<void> {
   );
 }
 
-test.before(async () => {
-  // Cold Go builds happen here, outside any test's timeout.
-  await ensureBridgeBinary((l) => console.log(l));
+test.before(async (t) => {
+  // Cold Go builds (the bridge, MCM's controller-manager: minutes each on 2 cores) happen here.
+  t.timeout(25 * 60_000);
+  await ensureBridgeBinary((l) => t.log(l));
   bed = await startTestbed({ crds: CRD_GROUPS.mcm, nats: false });
   kc = bed.kubeConfig();
   metal = await startMetal({
