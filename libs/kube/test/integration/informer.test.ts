@@ -60,6 +60,7 @@ test.serial(
     const metrics = createKubeMetrics({ registry });
     // Default settings (may relist after repeated failures) next to a strict one that must resume its watch.
     const kube = createKubeClient({ kubeconfigPath: bed.kubeconfigPath, logger });
+    t.teardown(() => kube.close());
     const ns = "restart";
     await namespace(kube, ns);
     const admin = kube.resource(CONFIGMAPS);
@@ -73,6 +74,7 @@ test.serial(
       metrics,
       informerDefaults: { relistAfterFailures: 1000, retryMaxMs: 500 },
     });
+    t.teardown(() => strictKube.close());
     const strict = strictKube.informers.informerFor(CONFIGMAPS, { namespace: ns });
     const seen = record(strict);
     strict.start();
@@ -131,6 +133,7 @@ test.serial("the informer recovers from 410 Gone after etcd compaction by relist
     metrics,
     informerDefaults: { relistAfterFailures: 1000, retryMaxMs: 500 },
   });
+  t.teardown(() => kube.close());
   const ns = "compaction";
   await namespace(kube, ns);
   const admin = kube.resource(CONFIGMAPS);
@@ -172,6 +175,7 @@ test.serial("the informer recovers from 410 Gone after etcd compaction by relist
 
 test.serial("label and field selectors narrow what the informer sees", async (t) => {
   const kube = createKubeClient({ kubeConfig: loadKubeConfig(bed.kubeconfigPath), logger });
+  t.teardown(() => kube.close());
   const ns = "selectors";
   await namespace(kube, ns);
   const admin = kube.resource(CONFIGMAPS);
