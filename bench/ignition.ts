@@ -11,7 +11,7 @@ import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import { IgnitionRendererClient, RenderRequest } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 import { freePort } from "@metal-kube/testing";
 import { createRenderer } from "../services/ignition/src/renderer.js";
-import { contentBytes, gardenerSizedOsc } from "./ignition-osc.js";
+import { contentBytes, gardenerSizedOsc } from "./fixtures/ignition-osc.js";
 
 const GRPC_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);

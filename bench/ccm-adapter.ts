@@ -1,0 +1,170 @@
+// `npm run bench ccm-adapter`: the ccm's adapter against the test bed's kube-apiserver (MetalLB CRDs)
+// and the metal-api emulator, both on loopback, in this process:
+//   - 500 nodes registered with the uninitialized taint, adapter started: time until every node has
+//     its providerID, addresses and labels and lost the taint (target: at most 10 s);
+//   - 1,000 LoadBalancer Services created while no ccm runs, adapter started: time until every Service
+//     has its IP in status and the MetalLB IPAddressPool lists all 1,000 (target: at most 20 s).
+import { createKubeClient, type KubeObject } from "@metal-kube/kube";
+import { createLogger } from "@metal-kube/logging";
+import { startTestbed } from "../e2e/src/index.js";
+import { startCcmAdapter } from "../services/ccm/src/adapter/adapter.js";
+import {
+  NODES,
+  type NodeObject,
+  SERVICES,
+  type ServiceObject,
+} from "../services/ccm/src/adapter/resources.js";
+import { createCloudProvider } from "../services/ccm/src/cloud-provider.js";
+import { noEvents } from "../services/ccm/src/events.js";
+import { CLUSTER, PARTITION, PROJECT, startMetal } from "../services/ccm/test/harness.js";
+
+const NODE_COUNT = Number(process.env.CCM_BENCH_NODES ?? 500);
+const SERVICE_COUNT = Number(process.env.CCM_BENCH_SERVICES ?? 1000);
+const NS = "bench";
+const logger = createLogger({ name: "bench-ccm", level: process.env.LOG_LEVEL ?? "warn" });
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const started = performance.now();
+const [bed, metal] = await Promise.all([
+  startTestbed({
+    crds: ["ipaddresspools", "bgppeers", "bgpadvertisements"],
+    nats: false,
+    // 1,000 Services need more ClusterIPs than the bed's /24.
+    apiserverArgs: ["--service-cluster-ip-range=10.96.0.0/16"],
+  }),
+  startMetal({ machines: NODE_COUNT + 20, racks: 20 }),
+]);
+const kube = createKubeClient({ kubeconfigPath: bed.kubeconfigPath, logger });
+const nodes = kube.resource<NodeObject>(NODES);
+const services = kube.resource<ServiceObject>(SERVICES);
+const cp = createCloudProvider({
+  metal: metal.edit,
+  projectId: PROJECT,
+  partitionId: PARTITION,
+  clusterId: CLUSTER,
+  defaultExternalNetworkId: "internet",
+  logger,
+});
+const adapterOptions = {
+  cp,
+  kubeconfigPath: bed.kubeconfigPath,
+  leaderElect: false,
+  leaderElectionNamespace: "kube-system",
+  housekeepingIntervalMs: 60_000,
+  nodeMonitorPeriodMs: 5_000,
+  concurrency: 50,
+  configDebounceMs: 300,
+  events: noEvents,
+  logger,
+};
+try {
+  await bed.apply([
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: "metallb-system" } },
+  ]);
+  const names = Array.from({ length: NODE_COUNT }, (_, i) => `bench-node-${i}`);
+  await pool(names, 16, (n) =>
+    metal.allocateMachine(n).then(() =>
+      nodes.create({
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: n, labels: { "kubernetes.io/hostname": n } },
+        spec: {
+          taints: [
+            { key: "node.cloudprovider.kubernetes.io/uninitialized", value: "true", effect: "NoSchedule" },
+          ],
+        },
+      } as NodeObject),
+    ),
+  );
+  console.log(
+    `setup: test bed, ${NODE_COUNT} machines and nodes in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+
+  let t0 = performance.now();
+  let adapter = await startCcmAdapter(adapterOptions);
+  await until(
+    "nodes initialized",
+    async () => {
+      const list = await nodes.list();
+      return list.items.every(
+        (n) => n.spec?.providerID && !(n.spec.taints ?? []).length && n.status?.addresses?.length,
+      );
+    },
+    120_000,
+  );
+  const nodeSeconds = (performance.now() - t0) / 1000;
+  console.log(
+    `${NODE_COUNT} nodes initialized (providerID, addresses, labels, taint removed): ${nodeSeconds.toFixed(2)} s (target 10 s)`,
+  );
+  await adapter.stop();
+
+  await pool(
+    Array.from({ length: SERVICE_COUNT }, (_, i) => `svc-${i}`),
+    32,
+    (n) =>
+      services.create({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: n, namespace: NS },
+        spec: {
+          type: "LoadBalancer",
+          ports: [{ port: 80, protocol: "TCP" }],
+          allocateLoadBalancerNodePorts: false,
+        },
+      } as ServiceObject),
+  );
+  t0 = performance.now();
+  adapter = await startCcmAdapter(adapterOptions);
+  await until(
+    "Services reconciled",
+    async () => {
+      const list = await services.list({ namespace: NS });
+      return list.items.every((s) => (s.status?.loadBalancer?.ingress ?? []).length === 1);
+    },
+    120_000,
+  );
+  const svcSeconds = (performance.now() - t0) / 1000;
+  const pools = kube.resource({
+    group: "metallb.io",
+    version: "v1beta1",
+    plural: "ipaddresspools",
+    kind: "IPAddressPool",
+  });
+  await until(
+    "IPAddressPool complete",
+    async () => {
+      const p = (await pools.list({ namespace: "metallb-system" })).items as (KubeObject & {
+        spec: { addresses: string[] };
+      })[];
+      return p.reduce((n, x) => n + x.spec.addresses.length, 0) === SERVICE_COUNT;
+    },
+    60_000,
+  );
+  const poolSeconds = (performance.now() - t0) / 1000;
+  console.log(
+    `${SERVICE_COUNT} LoadBalancer Services reconciled from scratch (finalizer, IP, status): ${svcSeconds.toFixed(2)} s; MetalLB pool complete: ${poolSeconds.toFixed(2)} s (target 20 s); config syncs: ${adapter.config.syncs}`,
+  );
+  await adapter.stop();
+  if (nodeSeconds > 10 || poolSeconds > 20) process.exitCode = 1;
+} finally {
+  await kube.close();
+  await metal.close();
+  await bed.stop();
+}
