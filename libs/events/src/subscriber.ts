@@ -158,6 +158,7 @@ class Subscriber implements EventSubscriber {
   private queue: JsMsg[] = [];
   private queueWaiter: (() => void) | undefined;
   private ended = false;
+  private closing: Promise<void> | undefined;
 
   private readonly onMessage = (m: JsMsg): void => {
     if (this.closed) return;
@@ -322,6 +323,8 @@ class Subscriber implements EventSubscriber {
       }
     } finally {
       await this.close();
+      // close() may have run while connect() was still pending: the connection it made must go too.
+      if (this.nc && !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
     }
   }
 
@@ -342,8 +345,12 @@ class Subscriber implements EventSubscriber {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     this.ackHandled();
     this.cancelWait?.();
