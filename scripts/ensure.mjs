@@ -75,16 +75,18 @@ function ensureDebian(wanted) {
     throw new Error(`still missing after apt-get: ${still.map(([p, b]) => `${b} (${p})`).join(", ")}`);
 }
 
-function ensureGoBinaries() {
+function ensureGoBinaries(only) {
   const cli = join(ROOT, "e2e", "src", "ensure-cli.ts");
   if (!existsSync(cli)) return;
   if (!onPath("go") && !existsSync("/usr/local/go/bin/go")) {
     throw new Error("Go is needed to build kube-apiserver and grpcurl for the tests; install Go >= 1.24");
   }
   log(
-    "checking Go-built test binaries (kube-apiserver, grpcurl, MCM, CRD modules; cached under ~/.cache/metal-kube)",
+    only
+      ? "checking grpcurl (built from its Go module into ~/.cache/metal-kube)"
+      : "checking Go-built test binaries (kube-apiserver, grpcurl, MCM, CRD modules; cached under ~/.cache/metal-kube)",
   );
-  run(process.execPath, ["--import", "tsx", cli], {
+  run(process.execPath, ["--import", "tsx", cli, ...(only ? [only] : [])], {
     env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
   });
 }
@@ -93,6 +95,16 @@ try {
   ensureNpm();
   ensureDebian(mode === "start" ? DEBIAN_START : DEBIAN_TEST);
   if (mode !== "start") ensureGoBinaries();
+  else {
+    // The stack runs without grpcurl; its endpoint table points at it, so build it when Go is there.
+    try {
+      ensureGoBinaries("--grpcurl-only");
+    } catch (err) {
+      log(
+        `grpcurl not built (${err instanceof Error ? err.message : String(err)}); the stack runs without it`,
+      );
+    }
+  }
 } catch (err) {
   console.error(`ensure: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

@@ -1,8 +1,22 @@
 // `node --import tsx e2e/src/ensure-cli.ts`: builds or finds the test bed's Go binaries (called by
 // scripts/ensure.mjs before `npm test` / `npm start`). Progress on stderr, exit 1 naming what failed.
+import { ensureGrpcurl } from "./binaries.js";
 import { ensureTestBinaries } from "./ensure-test-binaries.js";
 
 const started = Date.now();
+// `npm start` needs only the debugging client its endpoint table points at.
+if (process.argv.includes("--grpcurl-only")) {
+  try {
+    const g = await ensureGrpcurl((line) => process.stderr.write(`e2e: ${line}\n`));
+    if (g.built) process.stderr.write(`e2e: built grpcurl in ${(g.buildMs / 1000).toFixed(1)} s\n`);
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(
+      `e2e: building grpcurl failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    process.exit(1);
+  }
+}
 try {
   const r = await ensureTestBinaries((line) => process.stderr.write(`e2e: ${line}\n`));
   const took = ((Date.now() - started) / 1000).toFixed(1);
