@@ -103,8 +103,12 @@ try {
     "nodes initialized",
     async () => {
       const list = await nodes.list();
+      // Only our taint: the apiserver's admission adds node.kubernetes.io/not-ready to kubelet-less nodes.
       return list.items.every(
-        (n) => n.spec?.providerID && !(n.spec.taints ?? []).length && n.status?.addresses?.length,
+        (n) =>
+          n.spec?.providerID &&
+          !(n.spec.taints ?? []).some((x) => x.key === "node.cloudprovider.kubernetes.io/uninitialized") &&
+          n.status?.addresses?.length,
       );
     },
     120_000,

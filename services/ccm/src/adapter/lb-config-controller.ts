@@ -70,7 +70,10 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
     );
     const warnings = out.warnings.map((w) => `${w.node}: ${w.message}`).join("; ");
     if (warnings !== lastWarnings && warnings !== "")
-      log.warn({ warnings: out.warnings }, "nodes left out of the load balancer config");
+      log.warn(
+        { skipped: out.warnings.length, warnings: out.warnings.slice(0, 10) },
+        "nodes left out of the load balancer config",
+      );
     lastWarnings = warnings;
     let changes = 0;
     const failures: string[] = [];
