@@ -375,9 +375,51 @@ test.serial("partition exhausted: the Machine's lastOperation shows RESOURCE_EXH
   t.pass();
 });
 
+test.serial(
+  "a crash-looping machine surfaces at once: Uninitialized in lastOperation, CrashLoopBackOff",
+  async (t) => {
+    t.timeout(5 * 60_000);
+    // metal-api flags every pool-c machine as crash-looping as soon as it is allocated.
+    let flagging = true;
+    const flagger = (async () => {
+      while (flagging) {
+        for (const rec of metal.emulator.store.machines.values())
+          if (rec.allocation?.name?.startsWith("pool-c-")) rec.crash_loop = true;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    t.teardown(async () => {
+      flagging = false;
+      await flagger;
+    });
+    await bed.apply([
+      ...machineClass("pool-c", "p1", metal.networkId),
+      machineDeployment("pool-c", "pool-c", 1),
+    ]);
+    await waitFor(
+      "the pool-c Machine reports Uninitialized",
+      async () =>
+        (await machines()).some(
+          (m) =>
+            m.metadata.labels?.pool === "pool-c" &&
+            m.status?.lastOperation?.errorCode === "Uninitialized" &&
+            /provisioning crash loop/.test(m.status.lastOperation.description ?? "") &&
+            m.status.currentStatus?.phase === "CrashLoopBackOff",
+        ),
+      { timeoutMs: 120_000 },
+    );
+    const [m] = (await machines()).filter((x) => x.metadata.labels?.pool === "pool-c");
+    t.regex(
+      m?.spec.providerID ?? "",
+      /^metal:\/\/p1\//,
+      "the Machine carries its providerID",
+    );
+  },
+);
+
 test.serial("deleting the MachineDeployments frees every machine", async (t) => {
   t.timeout(5 * 60_000);
-  for (const name of ["pool-a", "pool-b"])
+  for (const name of ["pool-a", "pool-b", "pool-c"])
     await custom().deleteNamespacedCustomObject({ ...GROUP, plural: "machinedeployments", name });
   await waitFor("every machine freed", async () => (await allocated()).length === 0, { timeoutMs: 240_000 });
   await waitFor("every Machine gone", async () => (await machines()).length === 0, { timeoutMs: 120_000 });
