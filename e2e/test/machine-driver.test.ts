@@ -409,11 +409,7 @@ test.serial(
       { timeoutMs: 120_000 },
     );
     const [m] = (await machines()).filter((x) => x.metadata.labels?.pool === "pool-c");
-    t.regex(
-      m?.spec.providerID ?? "",
-      /^metal:\/\/p1\//,
-      "the Machine carries its providerID",
-    );
+    t.regex(m?.spec.providerID ?? "", /^metal:\/\/p1\//, "the Machine carries its providerID");
   },
 );
 
