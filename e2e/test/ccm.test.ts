@@ -14,6 +14,7 @@ import {
 import type { MachineResponse } from "@metal-kube/metal-api";
 import { freePort, waitFor } from "@metal-kube/testing";
 import test from "ava";
+import { connect, type NatsConnection } from "nats";
 import {
   NODES,
   type NodeObject,
@@ -49,6 +50,8 @@ let nodes: ResourceClient<NodeObject>;
 let services: ResourceClient<ServiceObject>;
 let saKubeconfig: string;
 let grpcPort: number;
+let nc: NatsConnection;
+const nodeEvents: Array<{ subject: string; event: { subject?: string; data: Record<string, unknown> } }> = [];
 const pools = () =>
   kube.resource({ group: "metallb.io", version: "v1beta1", plural: "ipaddresspools", kind: "IPAddressPool" });
 const peers = () =>
@@ -73,6 +76,8 @@ async function launchCcm(): Promise<CcmProcess> {
       NODE_MONITOR_PERIOD: "300ms",
       LOADBALANCER_CONFIG_DEBOUNCE: "100ms",
       LOG_LEVEL: "info",
+      EVENTS_ENABLED: "true",
+      NATS_URL: bed.natsUrl!,
     }),
     { waitFor: "ccm adapter running" },
   );
@@ -80,7 +85,7 @@ async function launchCcm(): Promise<CcmProcess> {
 
 test.before(async () => {
   [bed, metal, grpcPort] = await Promise.all([
-    startTestbed({ crds: CRD_GROUPS.metallb, nats: false }),
+    startTestbed({ crds: CRD_GROUPS.metallb, nats: true }),
     startMetal({ machines: 16, racks: 2 }),
     freePort(),
   ]);
@@ -94,6 +99,12 @@ test.before(async () => {
   nodes = kube.resource<NodeObject>(NODES);
   services = kube.resource<ServiceObject>(SERVICES);
   await bed.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+  nc = await connect({ servers: bed.natsUrl! });
+  const sub = nc.subscribe("metal.ccm.node.>");
+  void (async () => {
+    for await (const msg of sub) nodeEvents.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
+  })();
+  await nc.flush();
   ccm = await launchCcm();
 });
 
@@ -101,6 +112,7 @@ test.after.always(async () => {
   if (process.env.CCM_E2E_LOG)
     (await import("node:fs")).writeFileSync(process.env.CCM_E2E_LOG, ccm?.proc.output() ?? "");
   await ccm?.stop();
+  await nc?.close();
   await kube?.close();
   await metal?.close();
   await bed?.stop();
@@ -193,6 +205,14 @@ test.serial(
         { type: "Hostname", address: name },
       ]);
     }
+    await waitFor("node.initialized events", () => nodeEvents.length >= 3, { timeoutMs: 15_000 });
+    t.deepEqual(
+      nodeEvents.map((e) => `${e.subject} ${e.event.subject}`).sort(),
+      [1, 2, 3].map((i) => `metal.ccm.node.initialized e2e-node-${i}`),
+    );
+    t.like(nodeEvents.find((e) => e.event.subject === "e2e-node-1")?.event.data, {
+      providerId: `metal://${PARTITION}/${machines[0]!.id}`,
+    });
     // metal-stack ASNs (4210000000+) do not fit MetalLB's BGPPeer CRD (format int32): the nodes are
     // left out with a warning naming the limit, and nothing else of the config is held back.
     await waitFor(
@@ -431,6 +451,17 @@ test.serial(
         timeoutMs: 20_000,
       },
     );
+    await waitFor(
+      "node.deleted event",
+      () => nodeEvents.some((e) => e.subject === "metal.ccm.node.deleted"),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    t.like(nodeEvents.find((e) => e.subject === "metal.ccm.node.deleted")?.event, {
+      subject: "e2e-node-gone",
+      data: { node: "e2e-node-gone", providerId: `metal://${PARTITION}/${m.id}` },
+    });
     // Ready nodes stay.
     t.truthy(await nodes.get({ name: "e2e-node-1" }));
   },

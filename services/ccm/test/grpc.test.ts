@@ -3,8 +3,9 @@
 import { randomUUID } from "node:crypto";
 import { status as Status } from "@grpc/grpc-js";
 import { AddressType, IpType, LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
-import { checkHealth, waitFor } from "@metal-kube/testing";
+import { checkHealth, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
+import { connect } from "nats";
 import {
   ADMIN_KEY,
   type CcmClient,
@@ -478,4 +479,36 @@ test("SyncMachines adds the missing cluster tag and the SSH key (admin key), and
   t.deepEqual(denied.updated, []);
   t.is(denied.failed.length, 1);
   t.true(denied.failed[0]!.startsWith(`${m2.id}: `));
+});
+
+test("events metal.ccm.ip.{allocated,released} reach NATS JetStream from the real service", async (t) => {
+  const nats = await startNats();
+  t.teardown(() => nats.stop());
+  const withNats = await startCcm(ccmEnv(metal.url, { EVENTS_ENABLED: "true", NATS_URL: nats.url }));
+  t.teardown(() => withNats.stop());
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const seen: Array<{ subject: string; event: { subject?: string; data: Record<string, unknown> } }> = [];
+  const sub = nc.subscribe("metal.ccm.>");
+  void (async () => {
+    for await (const msg of sub) seen.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
+  })();
+  await nc.flush();
+  const c = ccmClient(withNats.address);
+  t.teardown(() => c.close());
+  const r = await c.ensureLoadBalancer({ service: lbService("evented", { namespace: "ev" }), nodes: [] });
+  await c.ensureLoadBalancerDeleted({ service: lbService("evented", { namespace: "ev" }) });
+  await waitFor("2 events", () => seen.length >= 2, { timeoutMs: 20_000 });
+  t.deepEqual(
+    seen.map((s) => s.subject),
+    ["metal.ccm.ip.allocated", "metal.ccm.ip.released"],
+  );
+  t.is(seen[0]?.event.subject, r.ip!.address);
+  t.like(seen[0]?.event.data, {
+    ip: r.ip!.address,
+    network: "internet",
+    type: "ephemeral",
+    service: "ev/evented",
+  });
+  t.like(seen[1]?.event.data, { ip: r.ip!.address, service: "ev/evented", freed: true });
 });

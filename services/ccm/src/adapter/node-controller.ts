@@ -67,7 +67,13 @@ export function createNodeController(o: NodeControllerOptions) {
   const log = o.logger.child({ controller: "nodes" });
 
   /** Applies metadata: labels and providerID on the object, addresses on status; drops `dropTaint`. */
-  async function apply(node: NodeObject, md: InstanceMetadataResponse, dropTaint: boolean): Promise<boolean> {
+  /** Writes the metadata; `initialized` is true when this call removed the taint (not a stale-cache rerun). */
+  async function apply(
+    node: NodeObject,
+    md: InstanceMetadataResponse,
+    dropTaint: boolean,
+  ): Promise<{ changed: boolean; initialized: boolean }> {
+    let initialized = false;
     const ref = { name: node.metadata.name ?? "" };
     const labels = wantedLabels(md);
     const addresses = md.nodeAddresses.map((a) => ({
@@ -92,6 +98,8 @@ export function createNodeController(o: NodeControllerOptions) {
         c.spec ??= {};
         if (!c.spec.providerID) c.spec.providerID = md.providerId;
         if (dropTaint) {
+          // Decided on the copy actually written: a retry after a conflict sees the fresh object.
+          initialized = (c.spec.taints ?? []).some((t) => t.key === UNINITIALIZED_TAINT);
           const rest = (c.spec.taints ?? []).filter((t) => t.key !== UNINITIALIZED_TAINT);
           if (rest.length > 0) c.spec.taints = rest;
           else delete c.spec.taints;
@@ -99,7 +107,7 @@ export function createNodeController(o: NodeControllerOptions) {
       },
       { current: withStatus },
     );
-    return withStatus !== node || written !== withStatus;
+    return { changed: withStatus !== node || written !== withStatus, initialized };
   }
 
   async function setShutdownTaint(node: NodeObject, on: boolean) {
@@ -125,20 +133,22 @@ export function createNodeController(o: NodeControllerOptions) {
       if (hasTaint(node, UNINITIALIZED_TAINT)) {
         const md = await o.cp.instanceMetadata({ node: ref }, signal);
         signal.throwIfAborted();
-        await apply(node, md, true);
-        log.info({ node: name, providerId: md.providerId }, "node initialized");
-        o.recorder.event(
-          node,
-          "Normal",
-          "Initialized",
-          `providerID ${md.providerId}, zone ${md.zone}, type ${md.instanceType}`,
-        );
-        void publishEvent(o.events, {
-          entity: "node",
-          action: "initialized",
-          subject: name,
-          data: { node: name, providerId: md.providerId },
-        }).catch((err: unknown) => log.warn({ err }, "event not published"));
+        const { initialized } = await apply(node, md, true);
+        if (initialized) {
+          log.info({ node: name, providerId: md.providerId }, "node initialized");
+          o.recorder.event(
+            node,
+            "Normal",
+            "Initialized",
+            `providerID ${md.providerId}, zone ${md.zone}, type ${md.instanceType}`,
+          );
+          void publishEvent(o.events, {
+            entity: "node",
+            action: "initialized",
+            subject: name,
+            data: { node: name, providerId: md.providerId },
+          }).catch((err: unknown) => log.warn({ err }, "event not published"));
+        }
         o.onConfigInput();
         return undefined;
       }
@@ -177,7 +187,7 @@ export function createNodeController(o: NodeControllerOptions) {
       try {
         const md = await o.cp.instanceMetadata({ node: ref }, signal);
         signal.throwIfAborted();
-        if (await apply(o.informer.store.get(name) ?? node, md, false)) o.onConfigInput();
+        if ((await apply(o.informer.store.get(name) ?? node, md, false)).changed) o.onConfigInput();
       } catch (err) {
         if (!isNotFoundError(err)) throw err;
         log.debug({ node: name }, "no machine for node");

@@ -82,20 +82,25 @@ export function createServiceController(o: ServiceControllerOptions) {
           const want = r.status?.ingress.map((i) => i.ip) ?? [];
           const have = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "");
           if (want.join(",") !== have.join(",")) {
+            // Decided on the copy actually written: a rerun on a stale cache finds it done already.
+            let wrote = false;
             await mutateWithRetry(
               o.client,
               ref,
               (c) => {
+                const current = (c.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "");
+                wrote = current.join(",") !== want.join(",");
                 c.status = { ...c.status, loadBalancer: { ingress: want.map((ip) => ({ ip })) } };
               },
               { current: svc, subresource: "status" },
             );
-            o.recorder.event(
-              svc,
-              "Normal",
-              "EnsuredLoadBalancer",
-              `${r.allocated ? "allocated" : "using"} IP ${want.join(", ")}${r.released.length ? `; released ${r.released.join(", ")}` : ""}`,
-            );
+            if (wrote)
+              o.recorder.event(
+                svc,
+                "Normal",
+                "EnsuredLoadBalancer",
+                `${r.allocated ? "allocated" : "using"} IP ${want.join(", ")}${r.released.length ? `; released ${r.released.join(", ")}` : ""}`,
+              );
             o.onConfigInput();
           } else if (r.allocated || r.released.length > 0) o.onConfigInput();
           return undefined;
