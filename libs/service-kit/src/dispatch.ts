@@ -135,7 +135,9 @@ export function dispatchUnary(
         // INTERNAL reaches the caller with a reference to its log line, never the cause.
         const ref = err.code === Code.INTERNAL ? randomUUID().slice(0, 8) : undefined;
         finish(err.code, undefined, err, ref);
-        const details = ref ? `internal error (ref ${ref})` : err.message;
+        const details = ref
+          ? `${err.exposeMessage ? err.message : "internal error"} (ref ${ref})`
+          : err.message;
         callback({ code: err.code, details, metadata: new Metadata() });
       },
     );

@@ -10,6 +10,7 @@ import { createRpcMetrics, type RpcMetrics } from "./metrics.js";
 import { createMetricsServer, type MetricsServer } from "./metrics-server.js";
 import { addReflection } from "./reflection.js";
 import type { ErrorMapper } from "./service-error.js";
+import { removeStaleSocket } from "./stale-socket.js";
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -108,6 +109,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     },
     setServing,
     async start() {
+      if (await removeStaleSocket(o.listen)) logger.warn({ listen: o.listen }, "removed a stale unix socket");
       const bind = grpcBindAddress(o.listen);
       const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync(bind, serverCredentials(o.tls), (err, p) =>

@@ -19,3 +19,4 @@ export {
   type ServiceErrorOptions,
   toServiceError,
 } from "./service-error.js";
+export { removeStaleSocket, unixSocketPath } from "./stale-socket.js";

@@ -8,6 +8,11 @@ export interface ServiceErrorOptions {
   cause?: unknown;
   /** The request field at fault (INVALID_ARGUMENT); prefixed to the message. */
   field?: string;
+  /**
+   * INTERNAL only: the message is safe for the caller (e.g. an upstream API's own error text) and is sent
+   * with the log reference instead of a bare "internal error". The cause still stays in the log.
+   */
+  exposeMessage?: boolean;
 }
 
 /**
@@ -17,12 +22,14 @@ export interface ServiceErrorOptions {
 export class ServiceError extends Error {
   readonly code: Code;
   readonly field: string | undefined;
+  readonly exposeMessage: boolean;
 
   constructor(code: Code, message: string, options: ServiceErrorOptions = {}) {
     super(options.field ? `${options.field}: ${message}` : message, { cause: options.cause });
     this.name = "ServiceError";
     this.code = code;
     this.field = options.field;
+    this.exposeMessage = options.exposeMessage ?? false;
   }
 
   static invalidArgument(field: string, message: string, cause?: unknown): ServiceError {
@@ -57,6 +64,10 @@ export class ServiceError extends Error {
   }
   static internal(message: string, cause?: unknown): ServiceError {
     return new ServiceError(Code.INTERNAL, message, { cause });
+  }
+  /** INTERNAL whose message the caller sees, for failures described by a dependency in its own words. */
+  static internalWithMessage(message: string, cause?: unknown): ServiceError {
+    return new ServiceError(Code.INTERNAL, message, { cause, exposeMessage: true });
   }
 }
 

@@ -1,4 +1,4 @@
-// A driver killed with -9 leaves its unix socket file behind, and the restarted container (same emptyDir)
+// A service killed with -9 leaves its unix socket file behind, and the restarted sidecar (same emptyDir)
 // then cannot bind: remove the file when no process answers on it, never when one does.
 
 import { existsSync, lstatSync, unlinkSync } from "node:fs";

@@ -80,6 +80,11 @@ test("domain errors map to gRPC codes; internal errors hide their cause", async 
   t.false(internal.details.includes("tok-123"));
   const ref = /ref ([0-9a-f]{8})/.exec(internal.details)![1];
   await waitFor("error log line", () => echo.logs().find((l) => l.ref === ref && l.level === 50));
+  // An upstream's own words may be shown for INTERNAL when the service says so; the cause still is not.
+  const upstream = await err(call({ failWith: "upstream", token: "tok-456" }));
+  t.is(upstream.code, status.INTERNAL);
+  t.regex(upstream.details, /^metal-api said: image not usable \(ref [0-9a-f]{8}\)$/);
+  t.false(upstream.details.includes("tok-456"));
   t.is(await grpcCode(call({ message: "x", delayMs: 2000 }, 300)), status.DEADLINE_EXCEEDED);
   const deadlineLine = await waitFor("deadline log", () =>
     echo.logs().find((l) => l.code === "DEADLINE_EXCEEDED"),

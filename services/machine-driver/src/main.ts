@@ -8,9 +8,7 @@ import { noEvents } from "./machine-events.js";
 import { createMetalClientPool } from "./metal-clients.js";
 import { metalErrorMapper } from "./metal-errors.js";
 import { machineDriverService } from "./service.js";
-import { removeStaleSocket } from "./stale-socket.js";
 
-await removeStaleSocket(process.env.GRPC_LISTEN);
 const timing = createCallTiming();
 
 const server = await runService({

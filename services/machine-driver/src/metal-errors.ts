@@ -2,7 +2,7 @@
 // cluster-autoscaler back off, UNAVAILABLE/ABORTED make MCM retry in seconds.
 
 import { isMetalApiError, type MetalApiError } from "@metal-kube/metal-api";
-import { Code, type ErrorMapper, ServiceError } from "@metal-kube/service-kit";
+import { type ErrorMapper, ServiceError } from "@metal-kube/service-kit";
 
 /** The message the caller sees: metal-api's own words plus the operation, never credentials. */
 function describe(err: MetalApiError): string {
@@ -22,7 +22,8 @@ export function toDriverError(err: MetalApiError): ServiceError {
   if (status === 403) return ServiceError.permissionDenied(describe(err), err);
   if (status === 409) return ServiceError.aborted(describe(err), err);
   if (status >= 500) return ServiceError.unavailable(describe(err), err);
-  return new ServiceError(Code.INTERNAL, describe(err), { cause: err });
+  // The rest reaches MCM as INTERNAL with metal-api's own message (issue 5), plus the log reference.
+  return ServiceError.internalWithMessage(describe(err), err);
 }
 
 /** Error mapper for the kit: any MetalApiError that escapes a handler. */

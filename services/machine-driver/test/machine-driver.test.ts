@@ -574,7 +574,7 @@ test("a stale unix socket left by a killed driver is removed; a live one is kept
   const { existsSync, mkdtempSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
-  const { removeStaleSocket } = await import("../src/stale-socket.js");
+  const { removeStaleSocket } = await import("@metal-kube/service-kit");
   const path = join(mkdtempSync(join(tmpdir(), "md-sock-")), "driver.sock");
   const server = createServer().listen(path);
   await new Promise((r) => server.once("listening", r));
