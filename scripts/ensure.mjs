@@ -86,9 +86,12 @@ function ensureGoBinaries(only) {
       ? "checking grpcurl (built from its Go module into ~/.cache/metal-kube)"
       : "checking Go-built test binaries (kube-apiserver, grpcurl, MCM, CRD modules; cached under ~/.cache/metal-kube)",
   );
-  run(process.execPath, ["--import", "tsx", cli, ...(only ? [only] : [])], {
-    env: { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` },
-  });
+  const env = { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` };
+  run(process.execPath, ["--import", "tsx", cli, ...(only ? [only] : [])], { env });
+  if (only) return;
+  // Services with Go parts of their own (the MCM bridge) build them here too, outside any test timeout.
+  const bridge = join(ROOT, "services", "machine-driver", "test", "ensure-bridge-cli.ts");
+  if (existsSync(bridge)) run(process.execPath, ["--import", "tsx", bridge], { env });
 }
 
 try {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { buildGoBinary, type GoBinary, goBinaryPath, goCommand, goEnv } from "./go-builder.js";
 import { onPath, runCommand } from "./run-command.js";
-import { GRPCURL_VERSION, KUBERNETES_STAGING_VERSION, KUBERNETES_VERSION } from "./versions.js";
+import { GRPCURL_VERSION, KUBERNETES_STAGING_VERSION, KUBERNETES_VERSION, MODULES } from "./versions.js";
 
 export type Progress = (line: string) => void;
 
@@ -50,6 +50,17 @@ export async function ensureKubeApiserver(onProgress?: Progress): Promise<GoBina
 }
 
 /** grpcurl at GRPCURL_VERSION, built once and cached. */
+/** The real machine-controller-manager (its controller-manager binary), for the machine-driver e2e tests. */
+export function ensureMachineControllerManager(onProgress?: Progress): Promise<GoBinary> {
+  return buildGoBinary({
+    name: "machine-controller-manager",
+    module: MODULES.machineControllerManager.module,
+    version: MODULES.machineControllerManager.version,
+    pkg: "github.com/gardener/machine-controller-manager/cmd/machine-controller-manager",
+    onProgress,
+  });
+}
+
 export function ensureGrpcurl(onProgress?: Progress): Promise<GoBinary> {
   return buildGoBinary({
     name: "grpcurl",

@@ -21,7 +21,7 @@ try {
   const r = await ensureTestBinaries((line) => process.stderr.write(`e2e: ${line}\n`));
   const took = ((Date.now() - started) / 1000).toFixed(1);
   process.stderr.write(
-    `e2e: test binaries ready in ${took} s (kube-apiserver ${r.kubeApiserver}, grpcurl ${r.grpcurl}, ` +
+    `e2e: test binaries ready in ${took} s (kube-apiserver ${r.kubeApiserver}, grpcurl ${r.grpcurl}, MCM ${r.machineControllerManager}, ` +
       `${r.crdModules.length} CRD modules)\n`,
   );
 } catch (err) {

@@ -1,9 +1,16 @@
-import { ensureGrpcurl, ensureKubeApiserver, ensureSystemTools, type Progress } from "./binaries.js";
+import {
+  ensureGrpcurl,
+  ensureKubeApiserver,
+  ensureMachineControllerManager,
+  ensureSystemTools,
+  type Progress,
+} from "./binaries.js";
 import { downloadCrdModules } from "./crds.js";
 
 export interface TestBinaries {
   kubeApiserver: string;
   grpcurl: string;
+  machineControllerManager: string;
   /** Module dirs the upstream CRD YAML is read from. */
   crdModules: string[];
   /** Wall time of the Go builds this call ran (0 when everything came from the cache). */
@@ -21,11 +28,13 @@ export async function ensureTestBinaries(onProgress?: Progress): Promise<TestBin
   // One after the other: each go build already uses every core.
   const kubeApiserver = await ensureKubeApiserver(onProgress);
   const grpcurl = await ensureGrpcurl(onProgress);
+  const mcm = await ensureMachineControllerManager(onProgress);
   const crdModules = await downloadCrdModules();
   return {
     kubeApiserver: kubeApiserver.path,
     grpcurl: grpcurl.path,
+    machineControllerManager: mcm.path,
     crdModules,
-    buildMs: kubeApiserver.buildMs + grpcurl.buildMs,
+    buildMs: kubeApiserver.buildMs + grpcurl.buildMs + mcm.buildMs,
   };
 }

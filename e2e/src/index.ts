@@ -4,6 +4,7 @@ export {
   ensureDebianCommand,
   ensureGrpcurl,
   ensureKubeApiserver,
+  ensureMachineControllerManager,
   ensureSystemTools,
   type Progress,
   type TestbedBinaries,
