@@ -64,10 +64,10 @@ const adverts = () =>
     kind: "BGPAdvertisement",
   });
 
-async function launchCcm(): Promise<CcmProcess> {
+async function launchCcm(port = grpcPort): Promise<CcmProcess> {
   return startCcm(
     ccmEnv(metal.url, {
-      GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
+      GRPC_LISTEN: `127.0.0.1:${port}`,
       KUBECONFIG: saKubeconfig,
       LEADER_ELECTION_NAMESPACE: "kube-system",
       LEADER_ELECTION_LEASE_DURATION: "3s",
@@ -466,6 +466,55 @@ test.serial(
     t.truthy(await nodes.get({ name: "e2e-node-1" }));
   },
 );
+
+test.serial("housekeeping copies new machine tags to node labels", async (t) => {
+  const node = await nodes.get({ name: "e2e-node-2" });
+  const id = node.spec!.providerID!.split("/").at(-1)!;
+  const m = await metal.admin.machine.get(id);
+  await metal.admin.machine.update({
+    id,
+    description: m.description ?? "",
+    tags: [...m.tags, "team.example.com/owner=blue", "not a label=x"],
+  });
+  const labelled = await waitFor(
+    "label from the machine tag",
+    async () => {
+      const n = await nodes.get({ name: "e2e-node-2" });
+      return n.metadata.labels?.["team.example.com/owner"] === "blue" ? n : undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
+  t.false(Object.keys(labelled.metadata.labels ?? {}).some((k) => k.includes(" ")));
+});
+
+test.serial("a standby ccm takes over when the leader stops, and serves new Services", async (t) => {
+  const standby = await launchCcm(await freePort());
+  t.false(standby.logs().some((l) => String(l.msg).startsWith("leading")));
+  await ccm.stop();
+  // The leader hands its Lease back on SIGTERM: the standby leads at once, not a lease duration later.
+  await waitFor("standby leads", () => standby.logs().some((l) => String(l.msg).startsWith("leading")), {
+    timeoutMs: 10_000,
+  });
+  ccm = standby;
+  await services.create(lbService("after-failover"));
+  const s = await waitFor(
+    "after-failover ingress",
+    async () => {
+      const svc = await services.get({ name: "after-failover", namespace: NS });
+      return ingressOf(svc).length === 1 ? svc : undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
+  t.is(taggedFor(await serviceIps(), "after-failover")[0]?.ipaddress, ingressOf(s)[0]);
+  await services.delete({ name: "after-failover", namespace: NS });
+  await waitFor(
+    "after-failover released",
+    async () => taggedFor(await serviceIps(), "after-failover").length === 0,
+    {
+      timeoutMs: 20_000,
+    },
+  );
+});
 
 test.serial(
   "kill -9 while 200 Services are created and deleted: afterwards one IP per Service, none leaked",
