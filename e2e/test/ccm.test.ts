@@ -64,8 +64,9 @@ const adverts = () =>
     kind: "BGPAdvertisement",
   });
 
+const launched: CcmProcess[] = [];
 async function launchCcm(port = grpcPort): Promise<CcmProcess> {
-  return startCcm(
+  const p = await startCcm(
     ccmEnv(metal.url, {
       GRPC_LISTEN: `127.0.0.1:${port}`,
       KUBECONFIG: saKubeconfig,
@@ -81,6 +82,8 @@ async function launchCcm(port = grpcPort): Promise<CcmProcess> {
     }),
     { waitFor: "ccm adapter running" },
   );
+  launched.push(p);
+  return p;
 }
 
 test.before(async () => {
@@ -110,7 +113,10 @@ test.before(async () => {
 
 test.after.always(async () => {
   if (process.env.CCM_E2E_LOG)
-    (await import("node:fs")).writeFileSync(process.env.CCM_E2E_LOG, ccm?.proc.output() ?? "");
+    (await import("node:fs")).writeFileSync(
+      process.env.CCM_E2E_LOG,
+      launched.map((p, n) => `=== ccm ${n}\n${p.proc.output()}`).join("\n"),
+    );
   await ccm?.stop();
   await nc?.close();
   await kube?.close();
@@ -549,9 +555,12 @@ test.serial(
         );
         if (list.length !== remaining.length) return false;
         if (!list.every((s) => ingressOf(s).length === 1)) return false;
-        const ips = await serviceIps();
+        const churnIps = (await serviceIps()).filter((ip) =>
+          (ip.tags ?? []).some((x) => x.startsWith(`${svcTagPrefix}${NS}/churn-`)),
+        );
         return (
-          list.every((s) => taggedFor(ips, s.metadata.name!).length === 1) && ips.length === remaining.length
+          list.every((s) => taggedFor(churnIps, s.metadata.name!).length === 1) &&
+          churnIps.length === remaining.length
         );
       },
       { timeoutMs: 120_000, intervalMs: 500 },
