@@ -1,0 +1,64 @@
+// The ccm process: bad configuration exits 2 naming the variable; credentials never reach the logs.
+
+import { join } from "node:path";
+import { spawnProcess } from "@metal-kube/testing";
+import test from "ava";
+import { ccmClient, ccmEnv, EDIT_KEY, lbService, type MetalBed, startCcm, startMetal } from "./harness.js";
+
+const main = join(import.meta.dirname, "../src/main.ts");
+let metal: MetalBed;
+
+test.before(async () => {
+  metal = await startMetal({ machines: 2 });
+});
+test.after.always(async () => {
+  await metal?.close();
+});
+
+async function exitOf(env: Record<string, string | undefined>) {
+  const proc = spawnProcess(process.execPath, ["--import", "tsx", main], {
+    env: {
+      ...process.env,
+      GRPC_LISTEN: "127.0.0.1:0",
+      METRICS_LISTEN: "127.0.0.1:0",
+      EVENTS_ENABLED: "false",
+      ...env,
+    },
+  });
+  const code = await proc.exited;
+  return { code, output: proc.output() };
+}
+
+test("a missing or bad variable exits 2 naming it", async (t) => {
+  const env = ccmEnv(metal.url);
+  const missing = await exitOf({ ...env, METAL_PROJECT_ID: "" });
+  t.is(missing.code, 2);
+  t.regex(missing.output, /METAL_PROJECT_ID/);
+  const bad = await exitOf({ ...env, LOADBALANCER: "haproxy", INSTANCE_CACHE_TTL: "soon" });
+  t.is(bad.code, 2);
+  t.regex(bad.output, /LOADBALANCER/);
+  t.regex(bad.output, /INSTANCE_CACHE_TTL/);
+});
+
+test("exactly one of METAL_API_HMAC and METAL_API_TOKEN", async (t) => {
+  const env = ccmEnv(metal.url);
+  const both = await exitOf({ ...env, METAL_API_TOKEN: "a-token-value" });
+  t.is(both.code, 2);
+  t.regex(both.output, /METAL_API_HMAC, METAL_API_TOKEN: set exactly one/);
+  t.false(both.output.includes("a-token-value"));
+  t.false(both.output.includes(EDIT_KEY));
+  const none = await exitOf({ ...env, METAL_API_HMAC: "" });
+  t.is(none.code, 2);
+});
+
+test("the HMAC key is never logged, even at debug level", async (t) => {
+  const ccm = await startCcm(ccmEnv(metal.url, { LOG_LEVEL: "debug" }));
+  t.teardown(() => ccm.stop());
+  const c = ccmClient(ccm.address);
+  t.teardown(() => c.close());
+  await c.ensureLoadBalancer({ service: lbService("logged"), nodes: [] });
+  await c.ensureLoadBalancerDeleted({ service: lbService("logged") });
+  t.false(ccm.proc.output().includes(EDIT_KEY));
+  // The effective configuration is logged at start, with the key masked.
+  t.true(ccm.logs().some((l) => JSON.stringify(l).includes(`"METAL_API_HMAC":"[REDACTED]"`)));
+});
