@@ -177,6 +177,29 @@ async function getOrUndefined<T extends KubeObject>(
   }
 }
 
+test.serial("an adapter missing RBAC fails at start naming every missing permission", async (t) => {
+  const weak = await bed.serviceAccountKubeconfig({
+    namespace: "kube-system",
+    name: "ccm-weak",
+    clusterRules: [{ apiGroups: [""], resources: ["nodes", "services"], verbs: ["get", "list", "watch"] }],
+  });
+  const err = await t.throwsAsync(
+    startCcm(
+      ccmEnv(metal.url, {
+        KUBECONFIG: weak,
+        LEADER_ELECTION_NAMESPACE: "kube-system",
+        EVENTS_ENABLED: "false",
+      }),
+      { waitFor: "ccm adapter running" },
+    ),
+  );
+  // The log line is JSON: its quotes arrive escaped.
+  const msg = (err?.message ?? "").replaceAll('\\"', '"');
+  t.regex(msg, /lacks RBAC permission: .*cannot patch resource "services\/status" in the core group/);
+  t.regex(msg, /cannot create resource "bgppeers" in group "metallb.io" in namespace "metallb-system"/);
+  t.notRegex(msg, /cannot list resource "nodes"/);
+});
+
 test.serial(
   "3 nodes registered with the uninitialized taint get providerID, addresses and labels",
   async (t) => {

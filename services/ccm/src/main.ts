@@ -51,24 +51,31 @@ await runService({
       secretFields: [],
       ready: async () => {
         if (adapterOn) {
-          adapter = await startCcmAdapter({
-            cp,
-            kubeconfigPath: kit.kubeconfig,
-            leaderElect: config.leaderElect,
-            leaderElectionNamespace: config.leaderElectionNamespace,
-            // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the lease.
-            leaseDurationMs: config.leaseDurationMs,
-            renewDeadlineMs: Math.round((config.leaseDurationMs * 2) / 3),
-            retryPeriodMs: Math.round((config.leaseDurationMs * 2) / 15),
-            loadBalancerNamespace: config.loadBalancerNamespace,
-            loadBalancerClass: config.loadBalancerClass,
-            housekeepingIntervalMs: config.housekeepingIntervalMs,
-            nodeMonitorPeriodMs: config.nodeMonitorPeriodMs,
-            concurrency: config.concurrency,
-            configDebounceMs: config.configDebounceMs,
-            events,
-            logger,
-          });
+          try {
+            adapter = await startCcmAdapter({
+              cp,
+              kubeconfigPath: kit.kubeconfig,
+              leaderElect: config.leaderElect,
+              leaderElectionNamespace: config.leaderElectionNamespace,
+              // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the lease.
+              leaseDurationMs: config.leaseDurationMs,
+              renewDeadlineMs: Math.round((config.leaseDurationMs * 2) / 3),
+              retryPeriodMs: Math.round((config.leaseDurationMs * 2) / 15),
+              loadBalancerNamespace: config.loadBalancerNamespace,
+              loadBalancerClass: config.loadBalancerClass,
+              housekeepingIntervalMs: config.housekeepingIntervalMs,
+              nodeMonitorPeriodMs: config.nodeMonitorPeriodMs,
+              concurrency: config.concurrency,
+              configDebounceMs: config.configDebounceMs,
+              events,
+              logger,
+            });
+          } catch (err) {
+            // E.g. missing RBAC: the message lists every missing permission.
+            logger.fatal({ err: err instanceof Error ? err.message : String(err) }, "adapter cannot start");
+            logger.flush();
+            process.exit(1);
+          }
         }
       },
       close: async () => {

@@ -187,7 +187,7 @@ export async function startCcm(
         }
       });
   const exited = proc.exited.then((code) => {
-    throw new Error(`ccm exited with ${code}: ${proc.output().slice(-4000)}`);
+    throw new Error(`ccm exited with ${code}: ${proc.output().slice(-32_000)}`);
   });
   exited.catch(() => {});
   const want = o.waitFor ?? "serving";

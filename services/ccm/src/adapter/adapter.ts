@@ -11,6 +11,8 @@ import {
   type KubeClient,
   type LeaderElector,
   objectKey,
+  type Permission,
+  verifyPermissions,
   type WorkQueue,
 } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
@@ -22,6 +24,7 @@ import { createNodeController } from "./node-controller.js";
 import {
   COMPONENT,
   internalIpOf,
+  LB_CONFIG_RESOURCES,
   LEADER_ELECTION_LEASE,
   NODES,
   type NodeObject,
@@ -82,9 +85,45 @@ const configInputChanged = (a: NodeObject, b: NodeObject) =>
   internalIpOf(a) !== internalIpOf(b) ||
   JSON.stringify(a.metadata.labels ?? {}) !== JSON.stringify(b.metadata.labels ?? {});
 
+/** Everything the adapter does in Kubernetes; checked before it starts (deploy/ccm grants exactly this). */
+export function adapterPermissions(
+  o: Pick<CcmAdapterOptions, "cp" | "loadBalancerNamespace" | "leaderElect" | "leaderElectionNamespace">,
+): Permission[] {
+  const p = (verb: string, group: string, resource: string, extra: Partial<Permission> = {}): Permission => ({
+    verb,
+    group,
+    resource,
+    ...extra,
+  });
+  const mode = o.cp.loadBalancerMode;
+  const lbNamespace = mode === "metallb" ? (o.loadBalancerNamespace ?? "metallb-system") : undefined;
+  return [
+    ...["get", "list", "watch", "patch", "delete"].map((v) => p(v, "", "nodes")),
+    p("patch", "", "nodes", { subresource: "status" }),
+    ...["get", "list", "watch", "patch"].map((v) => p(v, "", "services")),
+    p("patch", "", "services", { subresource: "status" }),
+    p("create", "", "events"),
+    ...Object.values(LB_CONFIG_RESOURCES[mode]).flatMap((r) =>
+      ["list", "create", "patch", "delete"].map((v) => p(v, r.group, r.plural, { namespace: lbNamespace })),
+    ),
+    ...(o.leaderElect
+      ? ["get", "create", "update"].map((v) =>
+          p(v, "coordination.k8s.io", "leases", { namespace: o.leaderElectionNamespace }),
+        )
+      : []),
+  ];
+}
+
 export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter> {
   const log = o.logger.child({ component: "adapter" });
   const kube = createKubeClient({ kubeconfigPath: o.kubeconfigPath, logger: log });
+  try {
+    // Fail at start with every missing permission named, not later with a 403 in the middle of work.
+    await verifyPermissions(kube.transport, adapterPermissions(o));
+  } catch (err) {
+    await kube.close();
+    throw err;
+  }
   const nodes = kube.informers.informerFor<NodeObject>(NODES);
   const services = kube.informers.informerFor<ServiceObject>(SERVICES);
   const recorder = createEventRecorder({ transport: kube.transport, component: COMPONENT, logger: log });

@@ -18,6 +18,7 @@ import {
 import { Code, ServiceError } from "@metal-kube/service-kit";
 import type { CloudProvider } from "../cloud-provider.js";
 import { type CcmEventSink, publishEvent } from "../events.js";
+import { PROVIDER_PREFIX } from "../provider-id.js";
 import {
   LABEL_INSTANCE_TYPE,
   LABEL_REGION,
@@ -130,6 +131,8 @@ export function createNodeController(o: NodeControllerOptions) {
       const node = o.informer.store.get(name);
       if (!node) return undefined;
       const ref = refOf(node);
+      // Another provider's node (e.g. a mixed cluster) is none of our business.
+      if (ref.providerId !== "" && !ref.providerId.startsWith(PROVIDER_PREFIX)) return undefined;
       if (hasTaint(node, UNINITIALIZED_TAINT)) {
         const md = await o.cp.instanceMetadata({ node: ref }, signal);
         signal.throwIfAborted();
