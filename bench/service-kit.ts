@@ -87,26 +87,41 @@ async function measure(address: string, pid: number, concurrency: number): Promi
 const fmt = (r: Result) =>
   `${r.callsPerSec.toFixed(0).padStart(7)} calls/s  p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  server CPU ${r.cpuUsPerCall.toFixed(1)} us/call`;
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Both servers stay up; rounds alternate between them so a burst of other work on the machine hits both.
+const servers = {
+  "bare grpc-js": await startServer("bare-echo-server.ts"),
+  "service kit": await startServer("kit-echo-server.ts"),
+};
 const rows: string[] = [];
 for (const concurrency of [1, 64]) {
-  const results: Record<string, Result> = {};
-  for (const [name, file] of [
-    ["bare grpc-js", "bare-echo-server.ts"],
-    ["service kit", "kit-echo-server.ts"],
-  ] as const) {
-    const { stop, address, pid } = await startServer(file);
-    results[name] = await measure(address, pid, concurrency);
-    await stop();
-    console.log(`concurrency ${String(concurrency).padStart(2)}  ${name.padEnd(12)} ${fmt(results[name]!)}`);
+  const runs: Record<keyof typeof servers, Result[]> = { "bare grpc-js": [], "service kit": [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of Object.keys(servers) as Array<keyof typeof servers>) {
+      const { address, pid } = servers[name];
+      const r = await measure(address, pid, concurrency);
+      runs[name].push(r);
+      console.log(`concurrency ${String(concurrency).padStart(2)}  ${name.padEnd(12)} ${fmt(r)}`);
+    }
   }
-  const bare = results["bare grpc-js"]!;
-  const kit = results["service kit"]!;
-  const overhead = (bare.callsPerSec / kit.callsPerSec - 1) * 100;
-  const p50Overhead = (kit.p50 / bare.p50 - 1) * 100;
-  const cpuOverhead = (kit.cpuUsPerCall / bare.cpuUsPerCall - 1) * 100;
+  const med = (name: keyof typeof servers): Result => ({
+    callsPerSec: median(runs[name].map((r) => r.callsPerSec)),
+    p50: median(runs[name].map((r) => r.p50)),
+    p99: median(runs[name].map((r) => r.p99)),
+    cpuUsPerCall: median(runs[name].map((r) => r.cpuUsPerCall)),
+  });
+  const bare = med("bare grpc-js");
+  const kit = med("service kit");
+  const pct = (a: number, b: number) => `${((a / b - 1) * 100).toFixed(1)}%`;
   rows.push(
-    `concurrency ${concurrency}: kit cost: throughput ${overhead.toFixed(1)}%, p50 ${p50Overhead.toFixed(1)}%, ` +
-      `server CPU per call ${cpuOverhead.toFixed(1)}% (target <= 15%)`,
+    `concurrency ${String(concurrency).padStart(2)} (median of ${ROUNDS}): bare ${fmt(bare)}`,
+    `${" ".repeat(18 + String(ROUNDS).length)}   kit  ${fmt(kit)}`,
+    `  kit cost: throughput ${pct(bare.callsPerSec, kit.callsPerSec)}, p50 ${pct(kit.p50, bare.p50)}, ` +
+      `p99 ${pct(kit.p99, bare.p99)}, server CPU per call ${pct(kit.cpuUsPerCall, bare.cpuUsPerCall)} (target <= 15%)`,
   );
 }
+await Promise.all(Object.values(servers).map((s) => s.stop()));
+console.log("");
 for (const r of rows) console.log(r);

@@ -60,7 +60,8 @@ export function createLogger(options: LoggerOptions): Logger {
       level,
       redact: { paths: [...DEFAULT_REDACT_PATHS, ...(options.redact ?? [])], censor: "[REDACTED]" },
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // Epoch milliseconds (pino's default): an ISO string per line cost ~3 us, more than the rest of a call line.
+      timestamp: pino.stdTimeFunctions.epochTime,
     },
     options.destination ?? bufferedStdout(),
   );

@@ -33,17 +33,7 @@ export function dispatchUnary(
   o: DispatchOptions,
 ): handleUnaryCall<unknown, unknown> {
   const wrapped = o.interceptors.reduceRight<UnaryHandler<unknown, unknown>>((next, ic) => ic(next), handler);
-  // Labelled children resolved once per code: prom-client hashes the label object on every inc() otherwise.
-  const handledByCode = new Map<Code, { inc(): void }>();
-  const countHandled = (code: Code) => {
-    let child = handledByCode.get(code);
-    if (!child) {
-      child = o.metrics.handled.labels(method, codeName(code));
-      handledByCode.set(code, child);
-    }
-    child.inc();
-  };
-  const latency = o.metrics.latency.labels(method);
+  const recorder = o.metrics.method(method);
   const debug = o.logger.isLevelEnabled("debug");
   // The call line holds only fields built here (bodies pass redactSecrets first), so pino's path redaction,
   // which costs more than the rest of the line, is skipped for it. Failures with a cause keep it.
@@ -95,8 +85,7 @@ export function dispatchUnary(
       call.removeListener("cancelled", onCancel);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const codeLabel = codeName(code);
-      countHandled(code);
-      latency.observe(seconds);
+      recorder.record(codeLabel, seconds);
       const line: Record<string, unknown> = {
         method,
         code: codeLabel,

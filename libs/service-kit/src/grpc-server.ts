@@ -1,6 +1,7 @@
 import { Server } from "@grpc/grpc-js";
 import { createLogger, type Logger } from "@metal-kube/logging";
 import { HealthImplementation } from "grpc-health-check";
+import { Registry } from "prom-client";
 import type { Interceptor } from "./call-context.js";
 import { serverCredentials, type TlsOptions } from "./credentials.js";
 import type { ServiceRegistration } from "./define-service.js";
@@ -64,7 +65,7 @@ function parseOptions(o: GrpcServerOptions) {
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const o = parseOptions(options);
   const logger = o.logger;
-  const metrics = createRpcMetrics(o.name);
+  const metrics = createRpcMetrics(o.name, new Registry());
   const server = new Server({
     "grpc.max_receive_message_length": o.maxMessageBytes,
     "grpc.max_send_message_length": o.maxMessageBytes,

@@ -9,7 +9,12 @@ export {
   type GrpcServerOptions,
 } from "./grpc-server.js";
 export { DEFAULT_NATS_URL, kitConfigSpec, tlsFromConfig } from "./kit-config.js";
-export { createRpcMetrics, DEFAULT_LATENCY_BUCKETS, type RpcMetrics } from "./metrics.js";
+export {
+  createRpcMetrics,
+  DEFAULT_LATENCY_BUCKETS,
+  type MethodMetrics,
+  type RpcMetrics,
+} from "./metrics.js";
 export { type KitConfig, type RunServiceOptions, runService, type ServiceSetup } from "./run-service.js";
 export {
   Code,
