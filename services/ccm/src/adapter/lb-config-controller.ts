@@ -20,6 +20,8 @@ export function covers(have: unknown, want: unknown): boolean {
   return Object.entries(want as Record<string, unknown>).every(([k, v]) => covers(h[k], v));
 }
 
+const MAX_RETRY_MS = 30_000;
+
 export interface LbConfigControllerOptions {
   cp: CloudProvider;
   kube: KubeClient;
@@ -56,6 +58,7 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
   let lastChanges = 0;
   let syncs = 0;
   let lastWarnings = "";
+  let retryMs = 0;
   const abort = new AbortController();
 
   async function syncOnce(signal: AbortSignal) {
@@ -141,23 +144,38 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
     return running;
   }
 
+  let due = 0;
+  /** Arms the timer for `delayMs` unless it already fires sooner (a change never waits for a retry). */
+  const schedule = (delayMs: number) => {
+    const at = performance.now() + delayMs;
+    if (timer && due <= at) return;
+    if (timer) clearTimeout(timer);
+    due = at;
+    timer = setTimeout(fire, delayMs);
+  };
   const fire = () => {
     timer = undefined;
     if (!active) return;
-    sync().catch((err: unknown) => {
-      if (abort.signal.aborted) return;
-      log.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "load balancer config sync failed; retrying",
-      );
-      if (!timer) timer = setTimeout(fire, Math.max(o.debounceMs, 1000));
-    });
+    sync().then(
+      () => {
+        retryMs = 0;
+      },
+      (err: unknown) => {
+        if (abort.signal.aborted) return;
+        // Doubling up to 30 s: a missing CRD or RBAC gap must not turn into a log line per second.
+        retryMs = Math.min(MAX_RETRY_MS, retryMs === 0 ? Math.max(o.debounceMs, 1000) : retryMs * 2);
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err), retryInMs: retryMs },
+          "load balancer config sync failed; retrying",
+        );
+        schedule(retryMs);
+      },
+    );
   };
 
   return {
     trigger() {
-      if (!active || timer) return;
-      timer = setTimeout(fire, o.debounceMs);
+      if (active) schedule(o.debounceMs);
     },
     sync: (signal) => sync(signal),
     get lastChanges() {
