@@ -1,7 +1,7 @@
 // The ccm process: bad configuration exits 2 naming the variable; credentials never reach the logs.
 
 import { join } from "node:path";
-import { spawnProcess } from "@metal-kube/testing";
+import { makeTempDir, spawnProcess } from "@metal-kube/testing";
 import test from "ava";
 import { ccmClient, ccmEnv, EDIT_KEY, lbService, type MetalBed, startCcm, startMetal } from "./harness.js";
 
