@@ -22,6 +22,7 @@ async function exitOf(env: Record<string, string | undefined>) {
       GRPC_LISTEN: "127.0.0.1:0",
       METRICS_LISTEN: "127.0.0.1:0",
       EVENTS_ENABLED: "false",
+      EVENTS_OUTBOX_DIR: join(makeTempDir("ccm-exit-").path, "outbox"),
       ...env,
     },
   });
