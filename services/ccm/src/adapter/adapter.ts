@@ -178,6 +178,7 @@ export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter>
     requeueNodes: () => {
       for (const k of nodes.store.keys()) nodeQueue.add(k);
     },
+    requeueService: (key) => serviceQueue.add(key),
     onConfigInput,
     logger: log,
   });

@@ -15,6 +15,8 @@ export interface HousekeepingOptions {
   /** True for Services that should hold an IP. */
   wantsLoadBalancer: (svc: ServiceObject) => boolean;
   requeueNodes: () => void;
+  /** Reconcile this Service again (it appeared while its orphaned IP was being released). */
+  requeueService: (key: string) => void;
   onConfigInput: () => void;
   logger: Logger;
 }
@@ -54,6 +56,8 @@ export function createHousekeeping(o: HousekeepingOptions) {
           signal,
         );
         released.push(...r.untagged, ...r.freed);
+        // Created in the meantime: its controller may have used the tag we just removed; look again.
+        if (o.services.get(key)) o.requeueService(key);
         log.info({ service: key, untagged: r.untagged, freed: r.freed }, "orphan IP released");
       }
     }
