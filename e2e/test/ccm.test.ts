@@ -22,12 +22,14 @@ import {
   type ServiceObject,
 } from "../../services/ccm/src/adapter/resources.js";
 import {
+  ADMIN_KEY,
   type CcmProcess,
   CLUSTER,
   ccmEnv,
   type MetalBed,
   PARTITION,
   PROJECT,
+  SSH_KEY,
   startCcm,
   startMetal,
 } from "../../services/ccm/test/harness.js";
@@ -69,6 +71,10 @@ async function launchCcm(port = grpcPort): Promise<CcmProcess> {
   const p = await startCcm(
     ccmEnv(metal.url, {
       GRPC_LISTEN: `127.0.0.1:${port}`,
+      // metal-api's machine update (cluster tag, SSH key) needs the admin role.
+      METAL_API_HMAC: ADMIN_KEY,
+      METAL_API_HMAC_AUTH_TYPE: "Metal-Admin",
+      METAL_SSH_PUBLICKEY: SSH_KEY,
       KUBECONFIG: saKubeconfig,
       LEADER_ELECTION_NAMESPACE: "kube-system",
       LEADER_ELECTION_LEASE_DURATION: "3s",
@@ -515,6 +521,25 @@ test.serial("housekeeping copies new machine tags to node labels", async (t) => 
   );
   t.false(Object.keys(labelled.metadata.labels ?? {}).some((k) => k.includes(" ")));
 });
+
+test.serial(
+  "housekeeping puts the cluster tag and the SSH key on a node's machine lacking them",
+  async (t) => {
+    const m = await metal.allocateMachine("e2e-node-untagged", { clusterTag: false });
+    t.false(m.tags.includes(`cluster.metal-stack.io/id=${CLUSTER}`));
+    await registerNode("e2e-node-untagged");
+    const after = await waitFor(
+      "machine tagged",
+      async () => {
+        const x = await metal.edit.machine.get(m.id);
+        return x.tags.includes(`cluster.metal-stack.io/id=${CLUSTER}`) ? x : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    t.true(after.allocation!.ssh_pub_keys.includes(SSH_KEY));
+    await nodes.delete({ name: "e2e-node-untagged" });
+  },
+);
 
 test.serial("a standby ccm takes over when the leader stops, and serves new Services", async (t) => {
   const standby = await launchCcm(await freePort());
