@@ -14,8 +14,6 @@ export interface MachineDirectoryOptions {
   clusterId: string;
   /** How long a snapshot answers lookups (ms). */
   ttlMs: number;
-  /** A miss refreshes the snapshot only if it is older than this, so a burst of misses costs one find. */
-  minRefreshMs?: number;
   timeoutMs?: number;
   now?: () => number;
 }
@@ -35,8 +33,6 @@ export interface MachineDirectory {
   invalidate(): void;
 }
 
-export const DEFAULT_MIN_REFRESH_MS = 250;
-
 interface Snapshot {
   at: number;
   byId: Map<string, MachineResponse>;
@@ -45,9 +41,8 @@ interface Snapshot {
 
 export function createMachineDirectory(o: MachineDirectoryOptions): MachineDirectory {
   const now = o.now ?? (() => performance.now());
-  const minRefresh = o.minRefreshMs ?? DEFAULT_MIN_REFRESH_MS;
   let snap: Snapshot | undefined;
-  let refreshing: Promise<Snapshot> | undefined;
+  let refreshing: { promise: Promise<Snapshot>; startedAt: number } | undefined;
   const clusterTag = `${TAG_CLUSTER}=${o.clusterId}`;
 
   const ours = (m: MachineResponse) => m.allocation?.project === o.projectId;
@@ -68,20 +63,33 @@ export function createMachineDirectory(o: MachineDirectoryOptions): MachineDirec
   }
 
   function refresh(signal?: AbortSignal): Promise<Snapshot> {
-    if (refreshing) return refreshing;
-    const started = now();
-    refreshing = o.machines
+    const startedAt = now();
+    const promise = o.machines
       .find({ allocation_project: o.projectId }, { signal, timeoutMs: o.timeoutMs })
       .then((list) => {
         const s = index(list);
-        s.at = started;
+        s.at = startedAt;
         snap = s;
         return s;
       })
       .finally(() => {
-        refreshing = undefined;
+        if (refreshing?.promise === promise) refreshing = undefined;
       });
-    return refreshing;
+    refreshing = { promise, startedAt };
+    return promise;
+  }
+
+  /**
+   * A snapshot whose find started no earlier than `since`: a miss never trusts an answer older than the
+   * question. Concurrent misses share one find (at most two for a burst: the one running and the next).
+   */
+  async function snapshotSince(since: number, signal?: AbortSignal): Promise<Snapshot> {
+    for (;;) {
+      if (snap && snap.at >= since) return snap;
+      if (!refreshing) return refresh(signal);
+      if (refreshing.startedAt >= since) return refreshing.promise;
+      await refreshing.promise.catch(() => undefined);
+    }
   }
 
   const find = (s: Snapshot, ref: MachineRef) =>
@@ -89,6 +97,7 @@ export function createMachineDirectory(o: MachineDirectoryOptions): MachineDirec
 
   return {
     async lookup(ref, opts = {}) {
+      const asked = now();
       if (!opts.fresh && snap && now() - snap.at < o.ttlMs) {
         const hit = find(snap, ref);
         if (hit) return hit;
@@ -97,16 +106,18 @@ export function createMachineDirectory(o: MachineDirectoryOptions): MachineDirec
         // By id one GET is exact and cheap; it also finds machines the snapshot has not seen yet.
         try {
           const m = await o.machines.get(ref.machineId, { signal: opts.signal, timeoutMs: o.timeoutMs });
-          if (snap && ours(m)) snap.byId.set(m.id, m);
+          if (ours(m)) snap?.byId.set(m.id, m);
+          else snap?.byId.delete(m.id);
           return ours(m) ? m : undefined;
         } catch (err) {
-          if (isNotFound(err)) return undefined;
+          if (isNotFound(err)) {
+            snap?.byId.delete(ref.machineId);
+            return undefined;
+          }
           throw err;
         }
       }
-      let s = snap;
-      if (!s || opts.fresh || now() - s.at >= minRefresh) s = await refresh(opts.signal);
-      else if (refreshing) s = await refreshing;
+      const s = await snapshotSince(asked, opts.signal);
       return find(s, ref);
     },
     invalidate() {

@@ -83,3 +83,16 @@ test("with two machines of one hostname in the project, the one of our cluster w
   const dir = createMachineDirectory({ machines: f.api, projectId: "p", clusterId: "c", ttlMs: 60_000 });
   t.is((await dir.lookup({ hostname: "node-1" }))?.id, "ours");
 });
+
+test("a miss right after a refresh looks again: a machine allocated meanwhile is found", async (t) => {
+  const f = fake([machine("m1", "node-1")]);
+  const dir = createMachineDirectory({ machines: f.api, projectId: "p", clusterId: "c", ttlMs: 60_000 });
+  t.truthy(await dir.lookup({ hostname: "node-1" }));
+  f.list.push(machine("m2", "node-2"));
+  t.is((await dir.lookup({ hostname: "node-2" }))?.id, "m2");
+  t.is(f.calls.find, 2);
+  // A burst of misses shares the finds: at most the running one and one more.
+  f.list.push(...Array.from({ length: 50 }, (_, i) => machine(`b${i}`, `burst-${i}`)));
+  await Promise.all(Array.from({ length: 50 }, (_, i) => dir.lookup({ hostname: `burst-${i}` })));
+  t.true(f.calls.find <= 4);
+});
