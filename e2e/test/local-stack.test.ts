@@ -1,9 +1,11 @@
 // `npm start` as a newcomer runs it: NATS, the emulator and every service that exists come up; grpcurl
 // (built from its Go module) lists each service by reflection and sees it SERVING; Ctrl-C stops it all.
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { ApiextensionsV1Api, CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { ensureGrpcurl } from "@metal-kube/e2e";
 import { makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 import test from "ava";
@@ -88,4 +90,67 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
       run(grpcurl, ["-plaintext", "-max-time", "2", `127.0.0.1:${svc.port + offset}`, "list"]),
     );
   }
+});
+
+test("npm start -- --testbed starts a local apiserver with the upstream CRDs and turns the adapters on", async (t) => {
+  const offset = 1_005 + (process.pid % 1_000) * 10;
+  const work = makeTempDir("stack-testbed-");
+  t.teardown(() => work.remove());
+  const stack = spawnProcess(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "scripts/start.ts"),
+      "--testbed",
+      "--port-offset",
+      String(offset),
+      "--work-dir",
+      work.path,
+    ],
+    { cwd: ROOT, keepOutput: 256 * 1024 },
+  );
+  t.teardown(() => stack.kill());
+  const exited = stack.exited.then((code) => {
+    throw new Error(`npm start exited with ${code}: ${stack.output()}`);
+  });
+  await Promise.race([
+    exited,
+    waitFor("the stack", () => stack.output().includes("local stack is up") || undefined, {
+      timeoutMs: 150_000,
+    }),
+  ]);
+  exited.catch(() => {});
+  const kubeconfig = /Kubernetes adapters\s+on, KUBECONFIG=(\S+)/.exec(stack.output())?.[1];
+  t.truthy(kubeconfig, "the table says the adapters are on and names the kubeconfig");
+
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig!);
+  const crds = await kc.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition();
+  const names = crds.items.map((c) => c.metadata?.name);
+  for (const crd of [
+    "machines.machine.sapcloud.io",
+    "operatingsystemconfigs.extensions.gardener.cloud",
+    "ipaddresspools.metallb.io",
+    "clusterwidenetworkpolicies.metal-stack.io",
+  ])
+    t.true(names.includes(crd), `${crd} installed`);
+  // The ccm's adapter runs in the service process when KUBECONFIG is set: it takes its leader Lease.
+  if (serviceEntry("ccm")) {
+    const coordination = kc.makeApiClient(CoordinationV1Api);
+    const lease = await waitFor(
+      "the ccm adapter's Lease",
+      () =>
+        coordination
+          .readNamespacedLease({ name: "metal-kube-ccm", namespace: "kube-system" })
+          .then((l) => l.spec?.holderIdentity || undefined)
+          .catch(() => undefined),
+      { timeoutMs: 60_000 },
+    );
+    t.truthy(lease, "a ccm adapter holds the Lease");
+  }
+
+  stack.child.kill("SIGINT");
+  t.is(await stack.exited, 0, "Ctrl-C exits 0");
+  t.false(existsSync(kubeconfig!), "the test bed's files are removed on Ctrl-C");
 });
