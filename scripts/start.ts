@@ -51,6 +51,7 @@ interface Part {
   child: ChildProcess;
   exited: Promise<number | string>;
 }
+const SETPRIV = "/usr/bin/setpriv";
 const parts: Part[] = [];
 // Whatever way this process ends, its parts end with it.
 process.once("exit", () => {
@@ -74,8 +75,12 @@ function startPart(
   shown: (line: string) => boolean = pinoWarnOrWorse,
 ): Part {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
-  // Own process group: a terminal's Ctrl-C reaches only us, and we stop the parts in order.
-  const child = spawn(cmd, argv, {
+  // Own process group: a terminal's Ctrl-C reaches only us, and we stop the parts in order. setpriv's
+  // parent-death signal ends a part even when this process is killed with SIGKILL (exit hooks do not run).
+  const [file, args] = existsSync(SETPRIV)
+    ? [SETPRIV, ["--pdeathsig", "KILL", "--", cmd, ...argv]]
+    : [cmd, argv];
+  const child = spawn(file, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
