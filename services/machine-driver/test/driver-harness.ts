@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { credentials, type ServiceError as GrpcError, Metadata } from "@grpc/grpc-js";
 import { createLogger } from "@metal-kube/logging";
 import { createMetalApiClient, type MetalApiClient } from "@metal-kube/metal-api";
-import { createEmulator, type Emulator, type InventoryInput } from "@metal-kube/metal-api-emulator";
+import {
+  createEmulator,
+  type Emulator,
+  smallInventory as emulatorInventory,
+  type InventoryInput,
+} from "@metal-kube/metal-api-emulator";
 import {
   type CreateMachineRequest,
   type CreateMachineResponse,
@@ -31,44 +36,8 @@ export const CLUSTER = "c0ffee00-aaaa-bbbb-cccc-000000000001";
 const main = join(import.meta.dirname, "../src/main.ts");
 
 /** `partitions` partitions with `racks` racks of `perRack` machines of size c1-large-x86. */
-export function smallInventory({ partitions = 1, racks = 3, perRack = 4 } = {}): InventoryInput {
-  const ps = Array.from({ length: partitions }, (_, i) => `p${i + 1}`);
-  return {
-    partitions: ps.map((id, i) => ({
-      id,
-      dns_servers: [{ ip: "1.1.1.1" }],
-      ntp_servers: [{ address: "pool.ntp.org" }],
-      privatesuper: { prefixes: [`10.${i * 2}.0.0/16`], defaultchildprefixlength: { IPv4: 22 } },
-    })),
-    sizes: [{ id: "c1-large-x86", constraints: [{ type: "cores", min: 16, max: 16 }] }],
-    images: [{ id: "ubuntu-24.04", features: ["machine"] }],
-    networks: [
-      {
-        id: "internet",
-        prefixes: ["198.18.0.0/16"],
-        destinationprefixes: ["0.0.0.0/0"],
-        nat: true,
-        vrf: 104009,
-      },
-      ...ps.map((p, i) => ({
-        id: `underlay-${p}`,
-        partitionid: p,
-        prefixes: [`10.${i * 2 + 1}.0.0/22`],
-        underlay: true,
-      })),
-    ],
-    racks: ps.flatMap((p) =>
-      Array.from({ length: racks }, (_, r) => ({ id: `${p}-rack-${r + 1}`, partition: p })),
-    ),
-    machines: ps.flatMap((p) =>
-      Array.from({ length: racks }, (_, r) => ({
-        rack: `${p}-rack-${r + 1}`,
-        size: "c1-large-x86",
-        count: perRack,
-      })),
-    ),
-  } as InventoryInput;
-}
+export const smallInventory = (o: { partitions?: number; racks?: number; perRack?: number } = {}) =>
+  emulatorInventory(o);
 
 export interface MetalBed {
   emulator: Emulator;

@@ -6,6 +6,7 @@ export type { AuthOptions, Role } from "./http/auth.js";
 export { DEFAULT_FAULTS, type Faults } from "./http/faults.js";
 export { InventoryError, parseInventory, readInventoryFile, stableUuid } from "./inventory/load-inventory.js";
 export type { Inventory, InventoryInput } from "./inventory/schema.js";
+export { smallInventory } from "./inventory/small-inventory.js";
 export {
   DEFAULT_HMAC_KEYS,
   DEFAULT_HMAC_LIFETIMES_MS,
