@@ -8,16 +8,14 @@ import { promisify } from "node:util";
 import { ApiextensionsV1Api, CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { ensureGrpcurl } from "@metal-kube/e2e";
 import { makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { connect } from "nats";
 import { EMULATOR_PORT, GRPC_SERVICES, NATS_PORT, ROOT, serviceEntry } from "../../scripts/stack.js";
 
 const run = promisify(execFile);
 
-test("npm start brings up NATS, the emulator and the services; grpcurl sees reflection and health; Ctrl-C stops all", async (t) => {
-  const grpcurl = (await ensureGrpcurl()).path;
-  // An offset away from the default ports, so a developer's running stack does not collide.
-  const offset = 1_000 + (process.pid % 1_000) * 10;
+/** Runs scripts/start.ts (what `npm start` runs) with a port offset and its own work dir, until it is up. */
+async function startStack(t: ExecutionContext, offset: number, flags: string[]) {
   const work = makeTempDir("stack-");
   t.teardown(() => work.remove());
   const stack = spawnProcess(
@@ -26,6 +24,7 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
       "--import",
       "tsx",
       join(ROOT, "scripts/start.ts"),
+      ...flags,
       "--port-offset",
       String(offset),
       "--work-dir",
@@ -40,10 +39,18 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
   await Promise.race([
     exited,
     waitFor("the stack", () => stack.output().includes("local stack is up") || undefined, {
-      timeoutMs: 120_000,
+      timeoutMs: 150_000,
     }),
   ]);
   exited.catch(() => {});
+  return stack;
+}
+
+test("npm start brings up NATS, the emulator and the services; grpcurl sees reflection and health; Ctrl-C stops all", async (t) => {
+  const grpcurl = (await ensureGrpcurl()).path;
+  // An offset away from the default ports, so a developer's running stack does not collide.
+  const offset = 1_000 + (process.pid % 1_000) * 10;
+  const stack = await startStack(t, offset, []);
 
   const expected = GRPC_SERVICES.filter((s) => serviceEntry(s.name));
   t.true(expected.length > 0, "at least one service exists");
@@ -93,34 +100,8 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
 });
 
 test("npm start -- --testbed starts a local apiserver with the upstream CRDs and turns the adapters on", async (t) => {
-  const offset = 1_005 + (process.pid % 1_000) * 10;
-  const work = makeTempDir("stack-testbed-");
-  t.teardown(() => work.remove());
-  const stack = spawnProcess(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(ROOT, "scripts/start.ts"),
-      "--testbed",
-      "--port-offset",
-      String(offset),
-      "--work-dir",
-      work.path,
-    ],
-    { cwd: ROOT, keepOutput: 256 * 1024 },
-  );
-  t.teardown(() => stack.kill());
-  const exited = stack.exited.then((code) => {
-    throw new Error(`npm start exited with ${code}: ${stack.output()}`);
-  });
-  await Promise.race([
-    exited,
-    waitFor("the stack", () => stack.output().includes("local stack is up") || undefined, {
-      timeoutMs: 150_000,
-    }),
-  ]);
-  exited.catch(() => {});
+  // 5 ports above the first test's, which may run at the same time.
+  const stack = await startStack(t, 1_005 + (process.pid % 1_000) * 10, ["--testbed"]);
   const kubeconfig = /Kubernetes adapters\s+on, KUBECONFIG=(\S+)/.exec(stack.output())?.[1];
   t.truthy(kubeconfig, "the table says the adapters are on and names the kubeconfig");
 
