@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60 * 60_000;
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists but is not ours). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,20 +1,12 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { alive } from "./file-lock.js";
 
 export const TESTBED_DIR_PREFIX = "metal-kube-testbed-";
 /** Holds the pid of the process that started the test bed. */
 export const OWNER_FILE = "owner.pid";
 /** A dir without an owner file is left alone this long (it may be one being created right now). */
 const UNOWNED_GRACE_MS = 10 * 60_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Removes test bed dirs whose owner died without cleaning up (SIGKILL, OOM): their processes are gone
