@@ -82,7 +82,8 @@ function startPart(
     : [cmd, argv];
   const child = spawn(file, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // A variable given as undefined is removed from the inherited environment.
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -222,7 +223,8 @@ try {
     });
   }
 
-  const started: Array<(typeof GRPC_SERVICES)[number] & { address: string }> = [];
+  // Started in parallel, checked below: each service's startup is independent.
+  const started: Array<(typeof GRPC_SERVICES)[number] & { address: string; part: Part }> = [];
   for (const svc of GRPC_SERVICES) {
     const entry = serviceEntry(svc.name);
     if (!entry) continue;
@@ -237,17 +239,14 @@ try {
       METAL_API_HMAC_AUTH_TYPE: "Metal-Admin",
       ...LOCAL_CLUSTER,
       LOG_LEVEL: "info",
+      // Unset unless asked for: a KUBECONFIG in the developer's shell must not turn the adapters on.
+      KUBECONFIG: kubeconfig,
     };
-    if (kubeconfig) env.KUBECONFIG = kubeconfig;
-    else delete env.KUBECONFIG;
     const part = startPart(svc.name, process.execPath, ["--import", "tsx", entry], env);
-    started.push({ ...svc, address });
-    // Started in parallel, checked below: each service's startup is independent.
-    void part;
+    started.push({ ...svc, address, part });
   }
   for (const svc of started) {
-    const part = parts.find((p) => p.name === svc.name);
-    await until(`${svc.name} health`, part, async () => {
+    await until(`${svc.name} health`, svc.part, async () => {
       const status = await checkHealth(svc.address);
       if (status !== "SERVING") throw new Error(status);
     });
