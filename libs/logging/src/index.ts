@@ -6,4 +6,5 @@ export {
   type Logger,
   type LoggerOptions,
 } from "./create-logger.js";
+export { DEFAULT_EXIT_FLUSH_TIMEOUT_MS, exitAfterFlush } from "./exit-after-flush.js";
 export { isSecretKey, redactSecrets, SECRET_KEY_PATTERN } from "./redact.js";

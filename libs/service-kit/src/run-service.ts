@@ -1,6 +1,6 @@
 import { ConfigError, type ConfigSpec, type ConfigValues, loadConfig } from "@metal-kube/config";
 import { createEventPublisher, type EventPublisher } from "@metal-kube/events";
-import { createLogger, type Logger } from "@metal-kube/logging";
+import { createLogger, exitAfterFlush, type Logger } from "@metal-kube/logging";
 import type { Interceptor } from "./call-context.js";
 import type { ServiceRegistration } from "./define-service.js";
 import { registerEventMetrics } from "./event-metrics.js";
@@ -69,8 +69,7 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
   });
   const eventsReady = events.ready().catch((err: unknown) => {
     logger.fatal({ err, outboxDir: kit.outboxDir }, "cannot open the event outbox");
-    logger.flush();
-    setImmediate(() => process.exit(1));
+    exitAfterFlush(logger, 1);
     return new Promise<never>(() => {});
   });
   const setup = await o.setup({ config: all as unknown as ConfigValues<S>, kit, logger, events });
@@ -102,13 +101,10 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
       // Last: calls and the service's own shutdown may still publish.
       await events.close();
       logger.info({ events: events.stats() }, "stopped cleanly");
-      logger.flush();
-      process.exitCode = 0;
-      setImmediate(() => process.exit(0));
+      exitAfterFlush(logger, 0);
     } catch (err) {
       logger.error({ err }, "error during shutdown");
-      logger.flush();
-      setImmediate(() => process.exit(1));
+      exitAfterFlush(logger, 1);
     }
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -53,8 +53,15 @@ test("SIGTERM: NOT_SERVING, the call in flight finishes, new calls refused, exit
   t.deepEqual(await inflight, { message: "slow" });
   t.is(await echo.proc.exited, 0);
   const lines = echo.logs();
-  t.true(lines.some((l) => l.msg === "call" && l.code === "OK" && (l.durationMs as number) >= 1500));
-  t.true(lines.some((l) => l.msg === "stopped cleanly"));
+  // Not 1500: a Node timer may fire up to a few ms early against the monotonic clock the kit measures with.
+  t.true(
+    lines.some((l) => l.msg === "call" && l.code === "OK" && (l.durationMs as number) >= 1450),
+    "the call in flight ran to its end",
+  );
+  t.true(
+    lines.some((l) => l.msg === "stopped cleanly"),
+    "the last line is written before exit",
+  );
   t.not(await grpcCode(echoClient(echo.address).call({ message: "late" }, 1000)), status.OK);
 });
 
