@@ -20,7 +20,7 @@ export const GRPCURL_VERSION = "v1.9.4";
 /** Upstream modules whose CRD YAML the test bed installs (and, for MCM, whose binary may be built). */
 export const MACHINE_CONTROLLER_MANAGER_VERSION = "v0.55.0";
 export const GARDENER_VERSION = "v1.110.0";
-export const METALLB_VERSION = "v0.14.9";
+export const METALLB_VERSION = "v0.16.2";
 export const FIREWALL_CONTROLLER_VERSION = "v2.3.5";
 export const FIREWALL_CONTROLLER_MANAGER_VERSION = "v0.3.2";
 

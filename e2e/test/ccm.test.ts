@@ -207,7 +207,7 @@ test.serial("an adapter missing RBAC fails at start naming every missing permiss
 });
 
 test.serial(
-  "3 nodes registered with the uninitialized taint get providerID, addresses and labels",
+  "3 nodes registered with the uninitialized taint get providerID, addresses, labels and a BGPPeer",
   async (t) => {
     const machines: MachineResponse[] = [];
     for (const i of [1, 2, 3]) machines.push(await metal.allocateMachine(`e2e-node-${i}`));
@@ -248,22 +248,25 @@ test.serial(
     t.like(nodeEvents.find((e) => e.event.subject === "e2e-node-1")?.event.data, {
       providerId: `metal://${PARTITION}/${machines[0]!.id}`,
     });
-    // metal-stack ASNs (4210000000+) do not fit MetalLB's BGPPeer CRD (format int32): the nodes are
-    // left out with a warning naming the limit, and nothing else of the config is held back.
-    await waitFor(
-      "ASN warnings for the 3 nodes",
-      () =>
-        ccm.logs().some((l) => {
-          const w = (l.warnings as { node: string; message: string }[] | undefined) ?? [];
-          return [1, 2, 3].every((i) =>
-            w.some((x) => x.node === `e2e-node-${i}` && /exceeds 2147483647/.test(x.message)),
-          );
-        }),
-      { timeoutMs: 15_000 },
-    );
-    // A node with a 2-byte ASN is rendered a BGPPeer, but MetalLB v0.14.9's CRD (myASN/peerASN
-    // `format: int32` with `maximum: 4294967295`) makes kube-apiserver refuse every BGPPeer with an ASN:
-    // the refusal is reported naming the object, and the rest of the config is still applied.
+    // Every initialized node is peered with its own 4-byte ASN (MetalLB v0.16's CRD: int64 up to 2^32-1).
+    for (const [i, m] of machines.entries()) {
+      const name = `e2e-node-${i + 1}`;
+      const asn = Number(m.tags.find((x) => x.startsWith(`${ASN_LABEL}=`))?.split("=")[1]);
+      t.true(asn > 2 ** 31, "metal-stack ASNs are 4-byte");
+      const internal = m.allocation!.networks.find((n) => n.networkid === metal.networkId)!.ips[0];
+      const peer = await waitFor(
+        `BGPPeer ${name}`,
+        () => getOrUndefined(peers(), { name, namespace: "metallb-system" }),
+        { timeoutMs: 15_000 },
+      );
+      t.like((peer as unknown as { spec: unknown }).spec, {
+        myASN: asn,
+        peerASN: asn,
+        peerAddress: internal,
+        nodeSelectors: [{ matchLabels: { "kubernetes.io/hostname": name } }],
+      });
+    }
+    // A node joining later is peered; leaving, its peer goes with it.
     await nodes.create({
       apiVersion: "v1",
       kind: "Node",
@@ -277,12 +280,12 @@ test.serial(
       { status: { addresses: [{ type: "InternalIP", address: "10.99.0.1" }] } },
       { subresource: "status" },
     );
-    await waitFor(
-      "BGPPeer peer-node refused by the CRD",
-      () => ccm.logs().some((l) => /BGPPeer\/peer-node: .*format int32/.test(String(l.err ?? ""))),
+    const late = await waitFor(
+      "BGPPeer peer-node",
+      () => getOrUndefined(peers(), { name: "peer-node", namespace: "metallb-system" }),
       { timeoutMs: 15_000 },
     );
-    t.deepEqual((await peers().list({ namespace: "metallb-system" })).items, []);
+    t.like((late as unknown as { spec: unknown }).spec, { myASN: 65010, peerAddress: "10.99.0.1" });
     await nodes.delete({ name: "peer-node" });
     await waitFor(
       "BGPPeer removed with its node",

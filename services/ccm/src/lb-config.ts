@@ -63,14 +63,7 @@ interface Peer {
   address: string;
 }
 
-/**
- * MetalLB's BGPPeer CRD (v0.14) declares myASN/peerASN as `format: int32`, so the apiserver refuses
- * ASNs above 2^31-1 (e.g. metal-stack's 4210000000+ range) even though MetalLB's Go type is uint32.
- * Such a node is skipped with a warning instead of making the whole config fail to apply.
- */
-export const METALLB_MAX_ASN = 2147483647;
-
-function peersOf(nodes: readonly ConfigNode[], warnings: ConfigWarning[], maxAsn: number): Peer[] {
+function peersOf(nodes: readonly ConfigNode[], warnings: ConfigWarning[]): Peer[] {
   const peers: Peer[] = [];
   for (const n of nodes) {
     const raw = n.labels[TAG_PRIMARY_ASN];
@@ -83,13 +76,6 @@ function peersOf(nodes: readonly ConfigNode[], warnings: ConfigWarning[], maxAsn
       warnings.push({
         node: n.name,
         message: `label ${TAG_PRIMARY_ASN}=${raw} is not an ASN: node not peered`,
-      });
-      continue;
-    }
-    if (asn > maxAsn) {
-      warnings.push({
-        node: n.name,
-        message: `ASN ${asn} exceeds ${maxAsn}, the largest MetalLB's BGPPeer CRD accepts (format int32): node not peered`,
       });
       continue;
     }
@@ -142,7 +128,7 @@ function object(
 
 export function renderConfig(input: RenderInput): RenderOutput {
   const warnings: ConfigWarning[] = [];
-  const peers = peersOf(input.nodes, warnings, input.mode === "metallb" ? METALLB_MAX_ASN : 4294967295);
+  const peers = peersOf(input.nodes, warnings);
   const byPool = pools(input.ips);
   const objects: RenderedObject[] = [];
   if (input.mode === "metallb") {
