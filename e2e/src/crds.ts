@@ -62,6 +62,15 @@ export const CRD_SOURCES = {
   ipaddresspools: { module: "metallb", file: "config/crd/bases/metallb.io_ipaddresspools.yaml" },
   bgppeers: { module: "metallb", file: "config/crd/bases/metallb.io_bgppeers.yaml" },
   bgpadvertisements: { module: "metallb", file: "config/crd/bases/metallb.io_bgpadvertisements.yaml" },
+  // cilium.io: the LB IP pools and BGP peering policies of the ccm's LOADBALANCER=cilium mode
+  ciliumloadbalancerippools: {
+    module: "cilium",
+    file: "pkg/k8s/apis/cilium.io/client/crds/v2alpha1/ciliumloadbalancerippools.yaml",
+  },
+  ciliumbgppeeringpolicies: {
+    module: "cilium",
+    file: "pkg/k8s/apis/cilium.io/client/crds/v2alpha1/ciliumbgppeeringpolicies.yaml",
+  },
   // metal-stack.io (firewall-controller) and firewall.metal-stack.io (firewall-controller-manager)
   clusterwidenetworkpolicies: {
     module: "firewallController",
@@ -81,6 +90,7 @@ export const CRD_GROUPS = {
   mcm: ["machines", "machineclasses", "machinesets", "machinedeployments"],
   gardener: ["clusters", "infrastructures", "workers", "operatingsystemconfigs", "controlplanes"],
   metallb: ["ipaddresspools", "bgppeers", "bgpadvertisements"],
+  cilium: ["ciliumloadbalancerippools", "ciliumbgppeeringpolicies"],
   metalStack: ["clusterwidenetworkpolicies", "firewallmonitors"],
 } as const satisfies Record<string, readonly CrdName[]>;
 

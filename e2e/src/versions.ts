@@ -23,6 +23,11 @@ export const GARDENER_VERSION = "v1.110.0";
 export const METALLB_VERSION = "v0.16.2";
 export const FIREWALL_CONTROLLER_VERSION = "v2.3.5";
 export const FIREWALL_CONTROLLER_MANAGER_VERSION = "v0.3.2";
+/**
+ * Cilium 1.17: the last line serving `cilium.io/v2alpha1` CiliumBGPPeeringPolicy, which the ccm renders in
+ * LOADBALANCER=cilium mode; later releases dropped it for the v2 BGP cluster/peer configs.
+ */
+export const CILIUM_VERSION = "v1.17.6";
 
 export const MODULES = {
   kubernetes: { module: "k8s.io/kubernetes", version: KUBERNETES_VERSION },
@@ -41,4 +46,5 @@ export const MODULES = {
     module: "github.com/metal-stack/firewall-controller-manager",
     version: FIREWALL_CONTROLLER_MANAGER_VERSION,
   },
+  cilium: { module: "github.com/cilium/cilium", version: CILIUM_VERSION },
 } as const;

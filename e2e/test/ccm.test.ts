@@ -2,27 +2,27 @@
 // MetalLB's CRDs and the metal-api emulator; the adapter authenticates as the ServiceAccount of
 // deploy/ccm with exactly that RBAC.
 
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import {
-  createKubeClient,
-  isNotFound,
-  type KubeClient,
-  type KubeObject,
-  type ResourceClient,
-} from "@metal-kube/kube";
+import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
 import { freePort, waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { connect, type NatsConnection } from "nats";
+import type { NodeObject, ServiceObject } from "../../services/ccm/src/adapter/resources.js";
+import { TAG_PRIMARY_ASN as ASN_LABEL } from "../../services/ccm/src/tags.js";
 import {
-  NODES,
-  type NodeObject,
-  SERVICES,
-  type ServiceObject,
-} from "../../services/ccm/src/adapter/resources.js";
+  type AdapterBed,
+  adapterEnv,
+  getOrUndefined,
+  ingressOf,
+  lbServiceObject,
+  registerNode,
+  SERVICE_TAG_PREFIX,
+  serviceIps,
+  startAdapterBed,
+  taggedFor,
+  waitInitialized,
+} from "../../services/ccm/test/adapter-bed.js";
 import {
-  ADMIN_KEY,
   type CcmProcess,
   CLUSTER,
   ccmEnv,
@@ -31,26 +31,18 @@ import {
   PROJECT,
   SSH_KEY,
   startCcm,
-  startMetal,
 } from "../../services/ccm/test/harness.js";
-import { CRD_GROUPS, startTestbed, type Testbed } from "../src/index.js";
+import { CRD_GROUPS, type Testbed } from "../src/index.js";
 
-const DEPLOY = join(import.meta.dirname, "../../deploy/ccm");
-const deployFiles = readdirSync(DEPLOY)
-  .filter((f) => f.endsWith(".yaml"))
-  .sort()
-  .map((f) => join(DEPLOY, f));
 const NS = "e2e-ccm";
-const ASN_LABEL = "machine.metal-stack.io/network.primary.asn";
-const svcTagPrefix = `cluster.metal-stack.io/id/namespace/service=${CLUSTER}/`;
 
+let ab: AdapterBed;
 let bed: Testbed;
 let metal: MetalBed;
 let ccm: CcmProcess;
 let kube: KubeClient;
 let nodes: ResourceClient<NodeObject>;
 let services: ResourceClient<ServiceObject>;
-let saKubeconfig: string;
 let grpcPort: number;
 let nc: NatsConnection;
 const nodeEvents: Array<{ subject: string; event: { subject?: string; data: Record<string, unknown> } }> = [];
@@ -65,49 +57,24 @@ const adverts = () =>
     plural: "bgpadvertisements",
     kind: "BGPAdvertisement",
   });
+const lbService = (name: string, over: { metadata?: object; spec?: object } = {}) =>
+  lbServiceObject(NS, name, over);
 
 const launched: CcmProcess[] = [];
 async function launchCcm(port = grpcPort): Promise<CcmProcess> {
-  const p = await startCcm(
-    ccmEnv(metal.url, {
-      GRPC_LISTEN: `127.0.0.1:${port}`,
-      // metal-api's machine update (cluster tag, SSH key) needs the admin role.
-      METAL_API_HMAC: ADMIN_KEY,
-      METAL_API_HMAC_AUTH_TYPE: "Metal-Admin",
-      METAL_SSH_PUBLICKEY: SSH_KEY,
-      KUBECONFIG: saKubeconfig,
-      LEADER_ELECTION_NAMESPACE: "kube-system",
-      LEADER_ELECTION_LEASE_DURATION: "3s",
-      INSTANCE_CACHE_TTL: "500ms",
-      HOUSEKEEPING_INTERVAL: "2s",
-      NODE_MONITOR_PERIOD: "300ms",
-      LOADBALANCER_CONFIG_DEBOUNCE: "100ms",
-      LOG_LEVEL: "info",
-      EVENTS_ENABLED: "true",
-      NATS_URL: bed.natsUrl!,
-    }),
-    { waitFor: "ccm adapter running" },
-  );
+  const p = await startCcm(adapterEnv(ab, { GRPC_LISTEN: `127.0.0.1:${port}` }), {
+    waitFor: "ccm adapter running",
+  });
   launched.push(p);
   return p;
 }
 
 test.before(async () => {
-  [bed, metal, grpcPort] = await Promise.all([
-    startTestbed({ crds: CRD_GROUPS.metallb, nats: true }),
-    startMetal({ machines: 16, racks: 2 }),
+  [ab, grpcPort] = await Promise.all([
+    startAdapterBed({ crds: CRD_GROUPS.metallb, nats: true, namespace: NS, machines: 16, racks: 2 }),
     freePort(),
   ]);
-  await bed.apply(deployFiles);
-  saKubeconfig = await bed.serviceAccountKubeconfig({
-    namespace: "kube-system",
-    name: "metal-kube-ccm",
-    manifests: deployFiles,
-  });
-  kube = createKubeClient({ kubeconfigPath: bed.kubeconfigPath });
-  nodes = kube.resource<NodeObject>(NODES);
-  services = kube.resource<ServiceObject>(SERVICES);
-  await bed.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+  ({ bed, metal, kube, nodes, services } = ab);
   nc = await connect({ servers: bed.natsUrl! });
   const sub = nc.subscribe("metal.ccm.node.>");
   void (async () => {
@@ -125,63 +92,8 @@ test.after.always(async () => {
     );
   await ccm?.stop();
   await nc?.close();
-  await kube?.close();
-  await metal?.close();
-  await bed?.stop();
+  await ab?.close();
 });
-
-/** A node as the kubelet registers it with --cloud-provider=external. */
-async function registerNode(name: string, ready = "True") {
-  await nodes.create({
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: { name, labels: { "kubernetes.io/hostname": name } },
-    spec: {
-      taints: [
-        { key: "node.cloudprovider.kubernetes.io/uninitialized", value: "true", effect: "NoSchedule" },
-      ],
-    },
-  } as NodeObject);
-  await nodes.mergePatch(
-    { name },
-    { status: { conditions: [{ type: "Ready", status: ready, reason: "KubeletReady", message: "e2e" }] } },
-    { subresource: "status" },
-  );
-}
-
-function lbService(name: string, over: Record<string, unknown> = {}): ServiceObject {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name, namespace: NS, ...((over.metadata as object) ?? {}) },
-    spec: {
-      type: "LoadBalancer",
-      ports: [{ name: "http", port: 80, protocol: "TCP" }],
-      ...((over.spec as object) ?? {}),
-    },
-  } as ServiceObject;
-}
-
-const ingressOf = (s: ServiceObject | undefined) =>
-  (s?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "");
-const serviceIps = async () =>
-  (await metal.edit.ip.find({ projectid: PROJECT })).filter((ip) =>
-    (ip.tags ?? []).some((t) => t.startsWith(svcTagPrefix)),
-  );
-const taggedFor = (ips: Awaited<ReturnType<typeof serviceIps>>, name: string) =>
-  ips.filter((ip) => ip.tags?.includes(`${svcTagPrefix}${NS}/${name}`));
-
-async function getOrUndefined<T extends KubeObject>(
-  c: ResourceClient<T>,
-  ref: { name: string; namespace?: string },
-) {
-  try {
-    return await c.get(ref);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 test.serial("an adapter missing RBAC fails at start naming every missing permission", async (t) => {
   const weak = await bed.serviceAccountKubeconfig({
@@ -211,21 +123,10 @@ test.serial(
   async (t) => {
     const machines: MachineResponse[] = [];
     for (const i of [1, 2, 3]) machines.push(await metal.allocateMachine(`e2e-node-${i}`));
-    await Promise.all(machines.map((m) => registerNode(m.allocation!.hostname)));
+    await Promise.all(machines.map((m) => registerNode(nodes, m.allocation!.hostname)));
     for (const m of machines) {
       const name = m.allocation!.hostname;
-      const node = await waitFor(
-        `${name} initialized`,
-        async () => {
-          const n = await nodes.get({ name });
-          return (n.spec?.taints ?? []).some(
-            (x) => x.key === "node.cloudprovider.kubernetes.io/uninitialized",
-          )
-            ? undefined
-            : n;
-        },
-        { timeoutMs: 30_000 },
-      );
+      const node = await waitInitialized(nodes, name);
       t.is(node.spec?.providerID, `metal://${PARTITION}/${m.id}`);
       const labels = node.metadata.labels ?? {};
       t.is(labels["node.kubernetes.io/instance-type"], "c1-large-x86");
@@ -312,12 +213,12 @@ test.serial(
       },
       { timeoutMs: 60_000 },
     );
-    const ips = await serviceIps();
+    const ips = await serviceIps(metal);
     const addresses = new Set(all.map((s) => ingressOf(s)[0]));
     t.is(addresses.size, 50);
     for (const s of all) {
       t.true(s.metadata.finalizers?.includes("service.kubernetes.io/load-balancer-cleanup"));
-      const held = taggedFor(ips, s.metadata.name!);
+      const held = taggedFor(ips, NS, s.metadata.name!);
       t.deepEqual(
         held.map((i) => i.ipaddress),
         ingressOf(s),
@@ -379,7 +280,7 @@ test.serial(
         timeoutMs: 60_000,
       },
     );
-    t.deepEqual(await serviceIps(), []);
+    t.deepEqual(await serviceIps(metal), []);
     await waitFor(
       "pool deleted",
       async () =>
@@ -434,7 +335,7 @@ test.serial("orphan IPs of Services deleted while the ccm was down are collected
     networkid: "internet",
     projectid: PROJECT,
     type: "ephemeral",
-    tags: [`${svcTagPrefix}${NS}/never-existed`],
+    tags: [`${SERVICE_TAG_PREFIX}${NS}/never-existed`],
   });
   await waitFor(
     "orphan freed",
@@ -454,7 +355,7 @@ test.serial(
   "node lifecycle: a NotReady node is tainted while its machine is dead, deleted once it is freed",
   async (t) => {
     const m = await metal.allocateMachine("e2e-node-gone");
-    await registerNode("e2e-node-gone");
+    await registerNode(nodes, "e2e-node-gone");
     await waitFor(
       "initialized",
       async () => Boolean((await nodes.get({ name: "e2e-node-gone" })).spec?.providerID),
@@ -530,7 +431,7 @@ test.serial(
   async (t) => {
     const m = await metal.allocateMachine("e2e-node-untagged", { clusterTag: false });
     t.false(m.tags.includes(`cluster.metal-stack.io/id=${CLUSTER}`));
-    await registerNode("e2e-node-untagged");
+    await registerNode(nodes, "e2e-node-untagged");
     const after = await waitFor(
       "machine tagged",
       async () => {
@@ -562,11 +463,11 @@ test.serial("a standby ccm takes over when the leader stops, and serves new Serv
     },
     { timeoutMs: 20_000 },
   );
-  t.is(taggedFor(await serviceIps(), "after-failover")[0]?.ipaddress, ingressOf(s)[0]);
+  t.is(taggedFor(await serviceIps(metal), NS, "after-failover")[0]?.ipaddress, ingressOf(s)[0]);
   await services.delete({ name: "after-failover", namespace: NS });
   await waitFor(
     "after-failover released",
-    async () => taggedFor(await serviceIps(), "after-failover").length === 0,
+    async () => taggedFor(await serviceIps(metal), NS, "after-failover").length === 0,
     {
       timeoutMs: 20_000,
     },
@@ -606,24 +507,24 @@ test.serial(
         );
         if (list.length !== remaining.length) return false;
         if (!list.every((s) => ingressOf(s).length === 1)) return false;
-        const churnIps = (await serviceIps()).filter((ip) =>
-          (ip.tags ?? []).some((x) => x.startsWith(`${svcTagPrefix}${NS}/churn-`)),
+        const churnIps = (await serviceIps(metal)).filter((ip) =>
+          (ip.tags ?? []).some((x) => x.startsWith(`${SERVICE_TAG_PREFIX}${NS}/churn-`)),
         );
         return (
-          list.every((s) => taggedFor(churnIps, s.metadata.name!).length === 1) &&
+          list.every((s) => taggedFor(churnIps, NS, s.metadata.name!).length === 1) &&
           churnIps.length === remaining.length
         );
       },
       { timeoutMs: 120_000, intervalMs: 500 },
     );
-    const ips = await serviceIps();
-    for (const n of deleted) t.deepEqual(taggedFor(ips, n), [], `${n} still holds an IP`);
+    const ips = await serviceIps(metal);
+    for (const n of deleted) t.deepEqual(taggedFor(ips, NS, n), [], `${n} still holds an IP`);
     const list = (await services.list({ namespace: NS })).items.filter((s) =>
       s.metadata.name?.startsWith("churn-"),
     );
     for (const s of list)
       t.deepEqual(
-        taggedFor(ips, s.metadata.name!).map((i) => i.ipaddress),
+        taggedFor(ips, NS, s.metadata.name!).map((i) => i.ipaddress),
         ingressOf(s),
       );
     t.is(new Set(list.map((s) => ingressOf(s)[0])).size, remaining.length);
