@@ -384,7 +384,10 @@ test.serial(
     const flagger = (async () => {
       while (flagging) {
         for (const rec of metal.emulator.store.machines.values())
-          if (rec.allocation?.name?.startsWith("pool-c-")) rec.crash_loop = true;
+          if (rec.allocation?.name?.startsWith("pool-c-") && !rec.crash_loop)
+            await metal.emulator.updateMachine(rec.id, (m) => {
+              m.crash_loop = true;
+            });
         await new Promise((r) => setTimeout(r, 10));
       }
     })();

@@ -1,3 +1,5 @@
+import { createArrayPicker } from "./json-pick.js";
+import { MACHINE_SUMMARY_SHAPE, type MachineSummary } from "./machine-summary.js";
 import { type MetalApiClientOptions, parseOptions } from "./options.js";
 import { type CallOptions, createTransport, type Operation } from "./transport.js";
 import type { ImageResponse, PartitionResponse, SizeResponse } from "./types/catalog.js";
@@ -20,6 +22,8 @@ export interface MetalApiClient {
     allocate(req: MachineAllocateRequest, opts?: CallOptions): Promise<MachineResponse>;
     get(id: string, opts?: CallOptions): Promise<MachineResponse>;
     find(req: MachineFindRequest, opts?: CallOptions): Promise<MachineResponse[]>;
+    /** The same find, decoded into a few fields per machine: for lists of thousands of machines. */
+    findSummaries(req: MachineFindRequest, opts?: CallOptions): Promise<MachineSummary[]>;
     update(req: MachineUpdateRequest, opts?: CallOptions): Promise<MachineResponse>;
     /** Asynchronous on metal-api's side: allocation and tags are cleared shortly after. */
     free(id: string, opts?: CallOptions): Promise<MachineResponse>;
@@ -115,6 +119,10 @@ export function createMetalApiClient(options: MetalApiClientOptions): MetalApiCl
       allocate: (req, o) => t.call(OPS.machineAllocate, "/v1/machine/allocate", req, o),
       get: (id, o) => t.call(OPS.machineGet, `/v1/machine/${seg(id)}`, undefined, o),
       find: (req, o) => t.call(OPS.machineFind, "/v1/machine/find", req, o),
+      findSummaries: (req, o) =>
+        t.call(OPS.machineFind, "/v1/machine/find", req, o, undefined, () =>
+          createArrayPicker<MachineSummary>(MACHINE_SUMMARY_SHAPE),
+        ),
       update: (req, o) => t.call(OPS.machineUpdate, "/v1/machine", req, o),
       free: (id, o) => t.call(OPS.machineFree, `/v1/machine/${seg(id)}/free`, undefined, o),
     },

@@ -15,6 +15,14 @@ export {
   verifyHmac,
 } from "./hmac.js";
 export {
+  type ArrayPicker,
+  createArrayPicker,
+  JsonPickError,
+  type PickShape,
+  pickArray,
+} from "./json-pick.js";
+export { MACHINE_SUMMARY_SHAPE, type MachineSummary } from "./machine-summary.js";
+export {
   isBadRequest,
   isConflict,
   isForbidden,

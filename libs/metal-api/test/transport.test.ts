@@ -270,3 +270,57 @@ test("https with a private CA given as caCert; without it the certificate is ref
   t.is(e!.kind, "connection");
   t.throws(() => createMetalApiClient({ url, hmac: "k", caCert: "not pem" }), { message: /caCert/ });
 });
+
+test("findSummaries decodes a body arriving in pieces; a cut-off body is retried, a malformed one is a decode error", async (t) => {
+  const machine = (id: string) => ({
+    id,
+    partition: { id: "p1", name: "big partition object" },
+    allocation: {
+      name: `n-${id}`,
+      hostname: `h-${id}`,
+      project: "p",
+      role: "machine",
+      user_data: "x".repeat(5000),
+    },
+    tags: ["a=b"],
+    hardware: { nics: [{ mac: "aa", neighbors: [] }] },
+  });
+  const body = Buffer.from(JSON.stringify(Array.from({ length: 50 }, (_, i) => machine(`m${i}`))));
+  const { url, seen } = await serve(t, (req, res, n) => {
+    if (req.body.includes("malformed")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('[{"id":"a"} {"id":"b"}]');
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+    // The first answer dies halfway (connection reset): a read, so it is retried.
+    if (n === 1) {
+      res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+      return;
+    }
+    let at = 0;
+    const next = () => {
+      if (at >= body.length) return void res.end();
+      res.write(body.subarray(at, at + 777));
+      at += 777;
+      setImmediate(next);
+    };
+    next();
+  });
+  const c = createMetalApiClient({ url, token: "t", ...fast });
+  t.teardown(() => c.close());
+  const got = await c.machine.findSummaries({ allocation_project: "p" });
+  t.is(seen.length, 2, "retried after the cut-off body");
+  t.is(got.length, 50);
+  t.deepEqual(got[7], {
+    id: "m7",
+    partition: { id: "p1" },
+    allocation: { name: "n-m7", hostname: "h-m7", project: "p", role: "machine" },
+    tags: ["a=b"],
+  });
+  const err = await t.throwsAsync(c.machine.findSummaries({ name: "malformed" }), {
+    instanceOf: MetalApiError,
+  });
+  t.is(err?.kind, "decode");
+  t.regex(String((err?.cause as Error)?.message), /expected ',' or '\]' at byte 12/);
+});

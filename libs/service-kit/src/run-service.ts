@@ -65,7 +65,7 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
     service: o.name,
     natsUrl: kit.natsUrl,
     outboxDir: kit.outboxDir,
-    logger: logger.child({ component: "events" }),
+    logger,
   });
   const eventsReady = events.ready().catch((err: unknown) => {
     logger.fatal({ err, outboxDir: kit.outboxDir }, "cannot open the event outbox");

@@ -80,6 +80,7 @@ export function createCallTiming(): CallTiming {
               allocate: timed("machine.allocate", api.allocate.bind(api)),
               get: timed("machine.get", api.get.bind(api)),
               find: timed("machine.find", api.find.bind(api)),
+              findSummaries: timed("machine.find", api.findSummaries.bind(api)),
               free: timed("machine.free", api.free.bind(api)),
             };
             cache.set(api, w);

@@ -1,7 +1,7 @@
 // What the driver reads from a metal-api machine: ownership, the MCM view (providerID, node name,
 // addresses) and the provisioning outcome.
 
-import type { MachineNetwork, MachineResponse } from "@metal-kube/metal-api";
+import type { MachineNetwork, MachineResponse, MachineSummary } from "@metal-kube/metal-api";
 import type { NodeAddress } from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
 import { ServiceError } from "@metal-kube/service-kit";
 import { encodeProviderId } from "./provider-id.js";
@@ -17,7 +17,7 @@ export interface MachineView {
 }
 
 /** Allocated in the spec's project, to this cluster, as a worker (not a firewall). */
-export function ownedBy(m: MachineResponse, spec: ProviderSpec): boolean {
+export function ownedBy(m: MachineSummary, spec: ProviderSpec): boolean {
   const a = m.allocation;
   if (!a) return false;
   if (a.project !== spec.project) return false;
@@ -43,7 +43,7 @@ function privatePrimary(
 }
 
 /** The node name MCM and the kubelet use: the allocation's hostname (the Machine's name). */
-export function nodeNameOf(m: MachineResponse): string {
+export function nodeNameOf(m: MachineSummary): string {
   const name = m.allocation?.hostname || m.allocation?.name || "";
   if (name === "") throw ServiceError.internal(`machine ${m.id} has an allocation without a hostname`);
   return name;

@@ -11,7 +11,10 @@ import {
 import type { MetalEndpoint } from "./credentials.js";
 
 /** The machine calls the driver makes; the domain depends on this, tests hand in fakes. */
-export type MachinesApi = Pick<MetalApiClient["machine"], "allocate" | "get" | "find" | "free">;
+export type MachinesApi = Pick<
+  MetalApiClient["machine"],
+  "allocate" | "get" | "find" | "findSummaries" | "free"
+>;
 
 export interface MetalClientPool {
   machines(endpoint: MetalEndpoint): MachinesApi;

@@ -182,9 +182,10 @@ test("GetMachineStatus adopts a machine allocated before its providerID was save
 test("crash loop: InitializeMachine and GetMachineStatus answer UNINITIALIZED (17) with the providerID", async (t) => {
   const { bed, client, req } = await setup(t, { INITIALIZE_WAIT: "10s" }, { stepMs: 60_000 });
   const res = await client.createMachine(req("w-crash"));
-  const record = bed.emulator.store.machines.get(res.lastKnownState)!;
   setTimeout(() => {
-    record.crash_loop = true;
+    void bed.emulator.updateMachine(res.lastKnownState, (m) => {
+      m.crash_loop = true;
+    });
   }, 300);
   const started = Date.now();
   const init = await grpcCode(client.initializeMachine(req("w-crash", res.providerId)));
@@ -212,12 +213,15 @@ test("DeleteMachine: LOCKED refused, then freed; retries and empty providerID ar
   const { bed, client, req } = await setup(t);
   t.deepEqual(await client.deleteMachine(req("never-created")), { lastKnownState: "" });
   const res = await client.createMachine(req("w-del"));
-  const rec = bed.emulator.store.machines.get(res.lastKnownState)!;
-  rec.state = { ...rec.state, value: "LOCKED", description: "under maintenance" };
+  const lock = (value: "" | "LOCKED", description: string) =>
+    bed.emulator.updateMachine(res.lastKnownState, (m) => {
+      m.state = { ...m.state, value, description };
+    });
+  await lock("LOCKED", "under maintenance");
   const locked = await grpcCode(client.deleteMachine(req("w-del", res.providerId)));
   t.is(locked.code, status.FAILED_PRECONDITION);
   t.regex(locked.details, /LOCKED in metal-api: under maintenance; remove the lock/);
-  rec.state = { ...rec.state, value: "", description: "" };
+  await lock("", "");
   t.deepEqual(await client.deleteMachine(req("w-del", res.providerId)), {
     lastKnownState: res.lastKnownState,
   });

@@ -144,6 +144,8 @@ export function createFakeMetal(): FakeMetal {
       if (f && f.kind !== "lost-after-commit") throw err("machine.find", f);
       return [...machines.values()].filter((m) => matches(m, q)).map((m) => structuredClone(m));
     },
+    // Full machines are summaries too; the real decoder is tested in libs/metal-api.
+    findSummaries: (q, o) => fake.find(q, o),
     async get(id) {
       fake.calls.get++;
       const f = fake.faults.get.shift();

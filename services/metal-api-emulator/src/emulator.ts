@@ -12,13 +12,18 @@ import { type EmulatorOptions, parseOptions } from "./options.js";
 import { KeyedMutex } from "./state/mutex.js";
 import { createPersistence, loadSnapshot } from "./state/persistence.js";
 import { Store } from "./state/store.js";
-import type { StateData } from "./state/types.js";
+import type { MachineRecord, StateData } from "./state/types.js";
 
 export interface Emulator {
   /** `http://host:port` as clients reach it (127.0.0.1 when listening on all interfaces). */
   readonly url: string;
   readonly port: number;
   readonly store: Store;
+  /**
+   * Changes a machine record the way a test injects trouble (crash loop, lock): the only way to mutate the
+   * store from outside, since responses are cached until the next committed change.
+   */
+  updateMachine(id: string, change: (m: MachineRecord) => void): Promise<void>;
   /** Live fault settings (also changed through POST /emulator/faults). */
   readonly faults: Faults;
   /** Stops timers, closes connections and waits for pending state writes. */
@@ -73,9 +78,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
+  sendJson(res, status, JSON.stringify(body));
+}
+
+function sendJson(res: ServerResponse, status: number, json: string | Buffer) {
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  res.end(json);
 }
 
 /** Starts the emulator: loads state (or the inventory), arms the provisioning clock and listens. */
@@ -97,7 +105,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     );
   }
   const store = new Store(data);
-  const persist = createPersistence(o.stateFile, () => store.snapshot());
+  const written = createPersistence(o.stateFile, () => store.snapshot());
+  // Every mutation commits: the commit is where derived data (cached response JSON) goes stale.
+  const persist: typeof written = {
+    commit: () => {
+      store.touch();
+      return written.commit();
+    },
+    flush: () => written.flush(),
+  };
   const provisioner = createProvisioner(() => ctx, o.provisioning);
   const ctx: Ctx = {
     store,
@@ -162,7 +178,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       if (reply.html !== undefined) {
         res.writeHead(status, { "content-type": "text/html; charset=utf-8" });
         res.end(reply.html);
-      } else send(res, status, reply.body);
+      } else if (reply.json !== undefined) sendJson(res, status, reply.json);
+      else send(res, status, reply.body);
     } catch (err) {
       if (err instanceof ApiError) status = err.status;
       else log.error({ err, method, path }, "request failed");
@@ -197,6 +214,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     port,
     store,
     faults,
+    async updateMachine(id, change) {
+      const m = store.machines.get(id);
+      if (!m) throw new Error(`no machine ${id} in the emulator`);
+      change(m);
+      await persist.commit();
+    },
     async close() {
       provisioner.stop();
       await new Promise<void>((r) => {

@@ -28,6 +28,7 @@ import {
 import { ipResponse, machineResponse, networkResponse } from "../domain/responses.js";
 import type { Role } from "./auth.js";
 import { type Faults, faultsPatch } from "./faults.js";
+import { createMachineJsonCache } from "./machine-json-cache.js";
 import { stateView } from "./state-view.js";
 import { UI_PAGE } from "./ui-page.js";
 
@@ -40,6 +41,8 @@ export interface Call {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** The body already serialized as JSON (cached machine lists). */
+  json?: Buffer;
   html?: string;
   /** Commit happened, but the answer is dropped (fault injection). */
   drop?: boolean;
@@ -59,6 +62,7 @@ export interface RouteEnv {
 }
 
 const ok = (body: unknown, status = 200): Reply => ({ status, body });
+const okJson = (json: Buffer): Reply => ({ status: 200, json });
 
 function getMachineOfRole(env: RouteEnv, id: string, role: "firewall") {
   const m = getMachine(env.ctx, id);
@@ -81,6 +85,7 @@ const emulatorMachinePatch = z
 export function buildRoutes(env: RouteEnv): Route[] {
   const { ctx } = env;
   const mr = (m: Parameters<typeof machineResponse>[1]) => machineResponse(ctx.store, m);
+  const machineLists = createMachineJsonCache(ctx.store, mr);
   const allocate = (role: "machine" | "firewall") => async (c: Call) => {
     const req =
       role === "firewall"
@@ -105,14 +110,16 @@ export function buildRoutes(env: RouteEnv): Route[] {
       method: "GET",
       path: "/v1/machine",
       role: "view",
-      handler: () => ok([...ctx.store.machines.values()].map(mr)),
+      handler: () => okJson(machineLists.list("all", () => [...ctx.store.machines.values()])),
     },
     {
       method: "POST",
       path: "/v1/machine/find",
       role: "view",
-      handler: (c) =>
-        ok(findMachines(ctx, parseBody(machineFindRequest, c.body, "v1.MachineFindRequest")).map(mr)),
+      handler: (c) => {
+        const q = parseBody(machineFindRequest, c.body, "v1.MachineFindRequest");
+        return okJson(machineLists.list(`find ${JSON.stringify(q)}`, () => findMachines(ctx, q)));
+      },
     },
     {
       method: "GET",

@@ -13,6 +13,19 @@ export class Store {
   readonly ips = new Map<string, IpRecord>();
   readonly asns = new Set<number>();
   private readonly byTag = new Map<string, Set<MachineRecord>>();
+  private rev = 0;
+
+  /**
+   * Grows with every committed change (and every `Emulator.updateMachine`): whatever was derived from the
+   * records at an older revision (the cached response JSON) is stale.
+   */
+  get revision(): number {
+    return this.rev;
+  }
+
+  touch(): void {
+    this.rev++;
+  }
 
   constructor(data: StateData) {
     this.catalog = data.catalog;
