@@ -19,6 +19,7 @@ import {
   MachineDriverClient,
 } from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
 import { freePort, waitFor } from "@metal-kube/testing";
+import { bundlePath } from "../scripts/build.js";
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -48,8 +49,9 @@ writeFileSync(
 );
 
 const children: ReturnType<typeof spawn>[] = [];
-function start(file: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "..", file)], {
+/** Starts a service from its bundle (`npm run bench` builds them first), as deploy/ runs it. */
+function start(bundle: string, env: Record<string, string>, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, bundlePath(bundle)], {
     env: { ...process.env, LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -58,7 +60,7 @@ function start(file: string, env: Record<string, string>) {
 }
 
 const metalPort = await freePort();
-start("services/metal-api-emulator/src/main.ts", {
+start("metal-api-emulator", {
   PORT: String(metalPort),
   HOST: "127.0.0.1",
   EMULATOR_INVENTORY: inventoryFile,
@@ -70,15 +72,22 @@ const metalUrl = `http://127.0.0.1:${metalPort}`;
 const grpcPort = await freePort();
 const metricsPort = await freePort();
 // The driver as deployed (deploy/machine-driver caps the V8 heap the same way); override to compare.
-const DRIVER_NODE_OPTIONS = process.env.BENCH_DRIVER_NODE_OPTIONS ?? "--max-old-space-size=160";
-const driverProc = start("services/machine-driver/src/main.ts", {
-  NODE_OPTIONS: DRIVER_NODE_OPTIONS,
-  GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
-  METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
-  EVENTS_ENABLED: "false",
-  EVENTS_OUTBOX_DIR: join(dir, "outbox"),
-  NATS_URL: "nats://127.0.0.1:1",
-});
+const DRIVER_NODE_OPTIONS =
+  process.env.BENCH_DRIVER_NODE_OPTIONS ?? "--max-old-space-size=160 --max-semi-space-size=4";
+// Extra node flags for the driver only, e.g. BENCH_DRIVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+const DRIVER_NODE_ARGS = (process.env.BENCH_DRIVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+const driverProc = start(
+  "machine-driver",
+  {
+    NODE_OPTIONS: DRIVER_NODE_OPTIONS,
+    GRPC_LISTEN: `127.0.0.1:${grpcPort}`,
+    METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
+    EVENTS_ENABLED: "false",
+    EVENTS_OUTBOX_DIR: join(dir, "outbox"),
+    NATS_URL: "nats://127.0.0.1:1",
+  },
+  DRIVER_NODE_ARGS,
+);
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -248,6 +257,13 @@ try {
   // Idle for a while: V8 gives the decoded responses' pages back only after its memory reducer ran.
   await new Promise((r) => setTimeout(r, 15_000));
   const mem = rssMb(driverProc.pid!);
+  if (process.env.BENCH_SMAPS) {
+    console.log(readFileSync(`/proc/${driverProc.pid}/smaps_rollup`, "utf8"));
+    const m = (await scrape())
+      .split("\n")
+      .filter((l) => /^(process_|nodejs_heap_size|nodejs_external)/.test(l));
+    console.log(m.join("\n"));
+  }
   console.log(
     `driver RSS with ${TOTAL} machines (NODE_OPTIONS=${DRIVER_NODE_OPTIONS || "none"}): ${mem.rss.toFixed(0)} MB idle, ${busy.rss.toFixed(0)} MB right after the lists, peak ${mem.hwm.toFixed(0)} MB; target <= 150 MB`,
   );

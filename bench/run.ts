@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { buildBundles } from "../scripts/build.js";
 
 const dir = import.meta.dirname;
 const all = readdirSync(dir)
@@ -15,6 +16,8 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${all.join(", ")}`);
   process.exit(2);
 }
+// Services run as deployed: the bundles under dist/ (scripts/build.ts), not through tsx.
+await buildBundles();
 let failed = 0;
 for (const name of wanted.length ? wanted : all) {
   console.log(`\n### ${name}`);

@@ -1,0 +1,79 @@
+// `npm run build`: one ESM bundle per service entry point under dist/, run with plain `node` (what
+// deploy/ and `npm start` run). tsx is for development: its loader thread and source maps cost a service ~60 MB RSS.
+// The project's own TypeScript (services, libs) is bundled; third-party packages stay external and load
+// from node_modules as usual, so their own files (proto includes, native parts) keep working.
+import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build, type Plugin } from "esbuild";
+
+const root = join(import.meta.dirname, "..");
+const outdir = join(root, "dist");
+
+/** Bundle name -> entry point. */
+export const ENTRIES: Record<string, string> = {
+  "machine-driver": "services/machine-driver/src/main.ts",
+  ccm: "services/ccm/src/main.ts",
+  ignition: "services/ignition/src/main.ts",
+  "ignition-adapter": "services/ignition/src/adapter/main.ts",
+  "metal-api-emulator": "services/metal-api-emulator/src/main.ts",
+};
+
+/**
+ * Keeps third-party packages external, and points `import.meta.url` of a bundled source file at that
+ * file (relative to the bundle), so paths next to it (descriptor sets, the default inventory) resolve.
+ */
+const projectOnly: Plugin = {
+  name: "project-only",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith("@metal-kube/") || args.path.startsWith("node:")) return undefined;
+      return { path: args.path, external: true };
+    });
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return { contents: text, loader: "ts" };
+      const rel = relative(outdir, args.path).split("\\").join("/");
+      return {
+        contents: text.replaceAll("import.meta.url", `new URL(${JSON.stringify(rel)}, import.meta.url).href`),
+        loader: "ts",
+      };
+    });
+  },
+};
+
+/** Builds the named bundles (default all) and returns their paths. */
+/** Path of a service's bundle (built by buildBundles). */
+export const bundlePath = (name: string): string => join(outdir, `${name}.mjs`);
+
+export async function buildBundles(names: string[] = Object.keys(ENTRIES)): Promise<string[]> {
+  mkdirSync(outdir, { recursive: true });
+  await Promise.all(
+    names.map((name) =>
+      build({
+        entryPoints: [join(root, ENTRIES[name]!)],
+        outfile: join(outdir, `${name}.mjs`),
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        sourcemap: "linked",
+        logLevel: "warning",
+        plugins: [projectOnly],
+      }),
+    ),
+  );
+  return names.map(bundlePath);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in ENTRIES));
+  if (unknown.length > 0) {
+    console.error(`unknown bundle ${unknown.join(", ")}; known: ${Object.keys(ENTRIES).join(", ")}`);
+    process.exit(2);
+  }
+  const files = await buildBundles(names.length > 0 ? names : undefined);
+  for (const f of files) console.log(relative(root, f));
+}
