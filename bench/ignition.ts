@@ -4,12 +4,12 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import { IgnitionRendererClient, RenderRequest } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 import { freePort } from "@metal-kube/testing";
+import { bundlePath } from "../scripts/build.js";
 import { createRenderer } from "../services/ignition/src/renderer.js";
 import { contentBytes, gardenerSizedOsc } from "./fixtures/ignition-osc.js";
 
@@ -69,20 +69,17 @@ const rssKiB = (pid: number) =>
 
 const port = await freePort();
 const address = `127.0.0.1:${port}`;
-const child = spawn(
-  process.execPath,
-  ["--import", "tsx", join(import.meta.dirname, "../services/ignition/src/main.ts")],
-  {
-    env: {
-      ...process.env,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-      GRPC_LISTEN: address,
-      METRICS_LISTEN: "127.0.0.1:0",
-      EVENTS_OUTBOX_DIR: `/tmp/ignition-bench-outbox-${process.pid}`,
-    },
-    stdio: "ignore",
+// The service as deployed: its bundle (`npm run bench` builds them first).
+const child = spawn(process.execPath, [bundlePath("ignition")], {
+  env: {
+    ...process.env,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+    GRPC_LISTEN: address,
+    METRICS_LISTEN: "127.0.0.1:0",
+    EVENTS_OUTBOX_DIR: `/tmp/ignition-bench-outbox-${process.pid}`,
   },
-);
+  stdio: "ignore",
+});
 const clientOptions = {
   "grpc.max_receive_message_length": 64 * 1024 * 1024,
   // A 140 KiB response needs several 64 KiB windows otherwise: round trips that cost a lot on a busy host.

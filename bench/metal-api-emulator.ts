@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMetalApiClient } from "@metal-kube/metal-api";
 import { freePort, waitFor } from "@metal-kube/testing";
+import { bundlePath } from "../scripts/build.js";
 
 const MACHINES = Number(process.env.BENCH_MACHINES ?? 10_000);
 const CLUSTERS = 30;
@@ -35,22 +36,18 @@ writeFileSync(
 );
 
 const port = await freePort();
-const child = spawn(
-  process.execPath,
-  ["--import", "tsx", join(import.meta.dirname, "../services/metal-api-emulator/src/main.ts")],
-  {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      EMULATOR_INVENTORY: inventoryFile,
-      EMULATOR_PERSIST: "false",
-      EMULATOR_PROVISION_STEP: "1h",
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
+const child = spawn(process.execPath, [bundlePath("metal-api-emulator")], {
+  env: {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    EMULATOR_INVENTORY: inventoryFile,
+    EMULATOR_PERSIST: "false",
+    EMULATOR_PROVISION_STEP: "1h",
+    LOG_LEVEL: "warn",
   },
-);
+  stdio: ["ignore", "ignore", "inherit"],
+});
 const url = `http://127.0.0.1:${port}`;
 const metal = createMetalApiClient({ url, hmac: "metal-edit", timeoutMs: 120_000 });
 const pct = (xs: number[], p: number) =>
