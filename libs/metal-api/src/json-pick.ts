@@ -47,6 +47,8 @@ interface CompiledShape {
   /** Candidate keys by byte length, for a comparison without decoding the key. */
   byLength: Array<Candidate[] | undefined>;
   byKey: Map<string, CompiledShape | undefined>;
+  /** Number of keys. */
+  size: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -59,7 +61,7 @@ const encoder = new TextEncoder();
 function compile(shape: PickShape): CompiledShape {
   const hit = compiled.get(shape);
   if (hit) return hit;
-  const out: CompiledShape = { byLength: [], byKey: new Map() };
+  const out: CompiledShape = { byLength: [], byKey: new Map(), size: Object.keys(shape).length };
   for (const [key, v] of Object.entries(shape)) {
     const sub = v === true ? undefined : compile(v);
     const bytes = encoder.encode(key);
@@ -131,9 +133,15 @@ class Reader {
       } else j++;
     }
     this.escaped = true; // not tracked past the inline part: callers check again
+    return this.skipStringTail(j);
+  }
+
+  /** j inside a string, not inside an escape; returns the index after its closing quote. */
+  skipStringTail(j: number): number {
+    const b = this.b;
     for (;;) {
       const q = b.indexOf(QUOTE, j);
-      if (q < 0) return this.fail("unterminated string", n);
+      if (q < 0) return this.fail("unterminated string", b.length);
       let k = q - 1;
       while (b[k] === BACKSLASH) k--;
       // An even number of backslashes before the quote: it ends the string.
@@ -142,41 +150,54 @@ class Reader {
     }
   }
 
+  /**
+   * From inside an open object or array (j just past its opening bracket, or anywhere within it outside a
+   * string), returns the index after its closing bracket.
+   */
+  skipNested(j: number): number {
+    const b = this.b;
+    const n = b.length;
+    // One loop over the bytes until the brackets balance; most bytes are plain (class 0) and cost one
+    // table lookup. Strings are walked inline: a call per string would cost more than the string.
+    let depth = 1;
+    while (j < n) {
+      const k = CLASS[b[j]!]!;
+      if (k === 0) {
+        j++;
+        continue;
+      }
+      if (k === 1) {
+        // a string: to its closing quote, stepping over escapes; a long one (user data) by memchr
+        const inlineEnd = Math.min(n, j + INLINE_STRING_BYTES + 1);
+        j++;
+        for (;;) {
+          if (j >= inlineEnd) {
+            j = this.skipStringTail(j);
+            break;
+          }
+          const d = b[j]!;
+          if (d === QUOTE) {
+            j++;
+            break;
+          }
+          j += d === BACKSLASH ? 2 : 1;
+        }
+        continue;
+      }
+      if (k === 2) depth++;
+      else if (--depth === 0) return j + 1;
+      j++;
+    }
+    return this.fail("unterminated object or array", n);
+  }
+
   /** Returns the index after the value starting at i. */
   skipValue(i: number): number {
     const b = this.b;
     const n = b.length;
     const c = b[i];
     if (c === QUOTE) return this.skipString(i);
-    if (c === LBRACE || c === LBRACKET) {
-      // One loop over the bytes until the brackets balance; most bytes are plain (class 0) and cost one
-      // table lookup. Strings are walked inline: a call per string would cost more than the string.
-      let depth = 1;
-      let j = i + 1;
-      while (j < n) {
-        const k = CLASS[b[j]!]!;
-        if (k === 0) {
-          j++;
-          continue;
-        }
-        if (k === 1) {
-          // a string: to its closing quote, stepping over escapes
-          j++;
-          for (;;) {
-            if (j >= n) return this.fail("unterminated string", n);
-            const d = b[j]!;
-            if (d === QUOTE) break;
-            j += d === BACKSLASH ? 2 : 1;
-          }
-          j++;
-          continue;
-        }
-        if (k === 2) depth++;
-        else if (--depth === 0) return j + 1;
-        j++;
-      }
-      return this.fail("unterminated object or array", n);
-    }
+    if (c === LBRACE || c === LBRACKET) return this.skipNested(i + 1);
     let j = i;
     while (j < n) {
       const d = b[j];
@@ -252,6 +273,7 @@ class Reader {
   object(i: number, shape: CompiledShape): [Record<string, unknown>, number] {
     const b = this.b;
     const out: Record<string, unknown> = {};
+    let found = 0;
     i = this.ws(i + 1);
     if (b[i] === RBRACE) return [out, i + 1];
     for (;;) {
@@ -269,6 +291,11 @@ class Reader {
         const end = this.skipValue(i);
         if (hit) out[hit.key] = this.value(i, end);
         i = end;
+      }
+      if (hit && ++found === shape.size) {
+        // Every wanted key is in: the rest of the object in one loop, not key by key. (A repeated key
+        // after this point is ignored; JSON encoders never write one.)
+        return [out, this.skipNested(i)];
       }
       i = this.ws(i);
       if (b[i] === COMMA) {
