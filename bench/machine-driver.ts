@@ -5,6 +5,7 @@
 //      Target: own time p50 at most 1 ms.
 //   2. The cluster grown to 5,000 allocated machines, then ListMachines. Target: at most 100 ms.
 //   3. Driver RSS with 5,000 machines. Target: at most 150 MB.
+// Knobs: BENCH_DRIVER_NODE_OPTIONS, BENCH_DRIVER_NODE_ARGS (e.g. --cpu-prof), BENCH_SMAPS=1 (memory detail).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,6 +86,8 @@ const driverProc = start(
     EVENTS_ENABLED: "false",
     EVENTS_OUTBOX_DIR: join(dir, "outbox"),
     NATS_URL: "nats://127.0.0.1:1",
+    // As deploy/machine-driver sets it (see the comment there).
+    MALLOC_MMAP_THRESHOLD_: "1048576",
   },
   DRIVER_NODE_ARGS,
 );
@@ -220,6 +223,7 @@ try {
   const t1 = performance.now();
   await createRange(50 + CREATES, TOTAL);
   console.log(`grew to ${TOTAL} machines in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  const peakBeforeLists = rssMb(driverProc.pid!).hwm;
   const listReq = { machineClass, secret };
   const first = await list(listReq);
   const keys = Object.keys(first.machineList).length;
@@ -265,7 +269,7 @@ try {
     console.log(m.join("\n"));
   }
   console.log(
-    `driver RSS with ${TOTAL} machines (NODE_OPTIONS=${DRIVER_NODE_OPTIONS || "none"}): ${mem.rss.toFixed(0)} MB idle, ${busy.rss.toFixed(0)} MB right after the lists, peak ${mem.hwm.toFixed(0)} MB; target <= 150 MB`,
+    `driver RSS with ${TOTAL} machines (NODE_OPTIONS=${DRIVER_NODE_OPTIONS || "none"}): ${mem.rss.toFixed(0)} MB idle, ${busy.rss.toFixed(0)} MB right after the lists, peak ${mem.hwm.toFixed(0)} MB (${peakBeforeLists.toFixed(0)} MB before the lists); target <= 150 MB`,
   );
   if (!(mem.rss <= 150)) failed = true;
 } catch (err) {

@@ -29,25 +29,38 @@ export interface StreamDecoder<T> {
 export type Decoder<T> = () => StreamDecoder<T>;
 
 /**
- * Collects the body's chunks, then decodes them in one synchronous run: no copy of the whole body (a
- * 14 MB allocation per large find, and the full GC it triggers), and no event-loop turn per chunk.
+ * Collects the body, then decodes it in one synchronous run. Measured on a 14 MB find: one copy of the
+ * whole body and one decoder pass beat feeding the decoder chunk by chunk (each 64 KiB chunk costs a
+ * copy of the element cut at its end and a restart of it) by about 15 ms. With a Content-Length the
+ * chunks are copied into one buffer as they arrive and dropped, so the body is held once, not twice.
  */
 function decodeBody<T>(
   body: NodeJS.ReadableStream,
+  contentLength: number | undefined,
   d: StreamDecoder<T>,
 ): Promise<{ value: T } | { error: unknown }> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let whole =
+      contentLength !== undefined && contentLength > 0 ? Buffer.allocUnsafe(contentLength) : undefined;
+    let chunks: Buffer[] = [];
+    let size = 0;
+    body.on("data", (chunk: Buffer) => {
+      if (whole && size + chunk.length <= whole.length) chunk.copy(whole, size);
+      else {
+        // No length, or more bytes than it said: keep the chunks and join them at the end.
+        if (whole) chunks = [whole.subarray(0, size)];
+        whole = undefined;
+        chunks.push(chunk);
+      }
+      size += chunk.length;
+    });
     body.once("error", reject);
     body.once("end", () => {
       try {
-        if (chunks.length === 0) return resolve({ value: undefined as T });
-        for (let i = 0; i < chunks.length; i++) {
-          d.push(chunks[i]!);
-          // Released as decoded: only the element in progress keeps its bytes.
-          chunks[i] = EMPTY_CHUNK;
-        }
+        if (size === 0) return resolve({ value: undefined as T });
+        d.push(whole ? whole.subarray(0, size) : Buffer.concat(chunks, size));
+        whole = undefined;
+        chunks = [];
         resolve({ value: d.end() });
       } catch (err) {
         resolve({ error: err });
@@ -55,8 +68,6 @@ function decodeBody<T>(
     });
   });
 }
-
-const EMPTY_CHUNK = Buffer.alloc(0);
 
 export interface Transport {
   call<T>(
@@ -131,7 +142,8 @@ export function createTransport(o: ParsedOptions): Transport {
             ? okStatuses.includes(res.statusCode)
             : res.statusCode >= 200 && res.statusCode < 300;
           if (ok && decode) {
-            const r = await decodeBody(res.body, decode());
+            const length = Number(res.headers["content-length"]);
+            const r = await decodeBody(res.body, Number.isSafeInteger(length) ? length : undefined, decode());
             if ("value" in r) return r.value;
             throw new MetalApiError({
               kind: "decode",
