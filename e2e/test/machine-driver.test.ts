@@ -312,17 +312,20 @@ test.serial(
   "kill -9 the driver during a scale-up to 10: exactly 10 allocated, none leaked or doubled",
   async (t) => {
     t.timeout(8 * 60_000);
-    // Slow metal-api down so that allocations are in flight when the driver dies; watch only the
-    // apiserver (not the slowed metal-api) to kill as soon as the first new Machine got its providerID.
+    // Slow metal-api down so that allocations are in flight when the driver dies, and kill it as soon as
+    // metal-api has committed the first one (read from the in-process emulator, not through the slowed
+    // API): MCM's creates run in parallel, so waiting for providerIDs on the apiserver could see all ten.
     metal.emulator.faults.latencyMs = 1_000;
     await bed.apply(machineDeployment("pool-a", "pool-a", 10));
     await waitFor(
       "the scale-up is under way",
-      async () => (await machines()).filter((m) => m.spec.providerID).length >= 2,
-      { timeoutMs: 120_000, intervalMs: 50 },
+      () =>
+        [...metal.emulator.store.machines.values()].some((m) => m.allocation?.name?.startsWith("pool-a-")),
+      { timeoutMs: 120_000, intervalMs: 5 },
     );
     await driver.proc.kill();
     const saved = (await machines()).filter((m) => m.spec.providerID).length;
+    t.log(`killed with ${saved} of 10 Machines carrying their providerID`);
     await new Promise((r) => setTimeout(r, 2_000));
     metal.emulator.faults.latencyMs = 0;
     driver = await startDriver({ INITIALIZE_WAIT: "10s" }, { socket: driver.socket });
