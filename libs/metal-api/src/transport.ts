@@ -38,14 +38,14 @@ function decodeBody<T>(
   body: NodeJS.ReadableStream,
   contentLength: number | undefined,
   d: StreamDecoder<T>,
+  spare: SpareBuffer,
 ): Promise<{ value: T } | { error: unknown }> {
   return new Promise((resolve, reject) => {
-    let whole =
-      contentLength !== undefined && contentLength > 0 ? Buffer.allocUnsafe(contentLength) : undefined;
+    let whole = contentLength !== undefined && contentLength > 0 ? spare.take(contentLength) : undefined;
     let chunks: Buffer[] = [];
     let size = 0;
     body.on("data", (chunk: Buffer) => {
-      if (whole && size + chunk.length <= whole.length) chunk.copy(whole, size);
+      if (whole && size + chunk.length <= whole.length) whole.set(chunk, size);
       else {
         // No length, or more bytes than it said: keep the chunks and join them at the end.
         if (whole) chunks = [whole.subarray(0, size)];
@@ -59,14 +59,41 @@ function decodeBody<T>(
       try {
         if (size === 0) return resolve({ value: undefined as T });
         d.push(whole ? whole.subarray(0, size) : Buffer.concat(chunks, size));
-        whole = undefined;
         chunks = [];
         resolve({ value: d.end() });
       } catch (err) {
         resolve({ error: err });
+      } finally {
+        // The decoder copied what it kept: the bytes can take the next large body.
+        if (whole) spare.give(whole);
       }
     });
   });
+}
+
+/** Bodies this large are received into a buffer kept for the next one. */
+const SPARE_MIN_BYTES = 1 << 20;
+
+/**
+ * One large receive buffer kept between decoded calls (the largest seen). A 14 MB list answer then
+ * costs no fresh allocation each time: no page faults to map it, and no external-memory growth that
+ * makes V8 run a full collection per call.
+ */
+class SpareBuffer {
+  private buf: Buffer | undefined;
+
+  take(length: number): Buffer {
+    const b = this.buf;
+    if (b && b.length >= length) {
+      this.buf = undefined;
+      return b;
+    }
+    return length >= SPARE_MIN_BYTES ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
+  }
+
+  give(b: Buffer): void {
+    if (b.length >= SPARE_MIN_BYTES && (!this.buf || b.length > this.buf.length)) this.buf = b;
+  }
 }
 
 export interface Transport {
@@ -84,6 +111,7 @@ export interface Transport {
 const TIMEOUT = Symbol("timeout");
 
 export function createTransport(o: ParsedOptions): Transport {
+  const spare = new SpareBuffer();
   const pool = new Pool(o.origin, {
     connections: o.connections,
     keepAliveTimeout: o.keepAliveTimeoutMs,
@@ -143,7 +171,12 @@ export function createTransport(o: ParsedOptions): Transport {
             : res.statusCode >= 200 && res.statusCode < 300;
           if (ok && decode) {
             const length = Number(res.headers["content-length"]);
-            const r = await decodeBody(res.body, Number.isSafeInteger(length) ? length : undefined, decode());
+            const r = await decodeBody(
+              res.body,
+              Number.isSafeInteger(length) ? length : undefined,
+              decode(),
+              spare,
+            );
             if ("value" in r) return r.value;
             throw new MetalApiError({
               kind: "decode",
