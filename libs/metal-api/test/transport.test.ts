@@ -324,3 +324,42 @@ test("findSummaries decodes a body arriving in pieces; a cut-off body is retried
   t.is(err?.kind, "decode");
   t.regex(String((err?.cause as Error)?.message), /expected ',' or '\]' at byte 12/);
 });
+
+test("large bodies share one kept receive buffer: calls in a row and at once decode their own bytes", async (t) => {
+  // Over the 1 MiB threshold: received into the kept buffer.
+  const bodyFor = (tag: string) =>
+    Buffer.from(
+      JSON.stringify(
+        Array.from({ length: 300 }, (_, i) => ({ id: `${tag}-${i}`, tags: [tag], other: "x".repeat(5000) })),
+      ),
+    );
+  const { url } = await serve(t, (req, res) => {
+    const tag = (JSON.parse(req.body) as { name: string }).name;
+    const body = bodyFor(tag);
+    res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+    // Slowly, so concurrent calls are received at the same time.
+    let at = 0;
+    const next = () => {
+      if (at >= body.length) return void res.end();
+      res.write(body.subarray(at, at + 100_000));
+      at += 100_000;
+      setTimeout(next, 2);
+    };
+    next();
+  });
+  const c = createMetalApiClient({ url, token: "t", ...fast });
+  t.teardown(() => c.close());
+  const check = (got: Awaited<ReturnType<typeof c.machine.findSummaries>>, tag: string) => {
+    t.is(got.length, 300);
+    t.true(
+      got.every((m, i) => m.id === `${tag}-${i}` && m.tags?.[0] === tag),
+      tag,
+    );
+  };
+  check(await c.machine.findSummaries({ name: "first" }), "first");
+  check(await c.machine.findSummaries({ name: "second" }), "second");
+  const [a, b, d] = await Promise.all(["a", "b", "d"].map((name) => c.machine.findSummaries({ name })));
+  check(a!, "a");
+  check(b!, "b");
+  check(d!, "d");
+});
