@@ -62,14 +62,26 @@ export const CRD_SOURCES = {
   ipaddresspools: { module: "metallb", file: "config/crd/bases/metallb.io_ipaddresspools.yaml" },
   bgppeers: { module: "metallb", file: "config/crd/bases/metallb.io_bgppeers.yaml" },
   bgpadvertisements: { module: "metallb", file: "config/crd/bases/metallb.io_bgpadvertisements.yaml" },
-  // cilium.io: the LB IP pools and BGP peering policies of the ccm's LOADBALANCER=cilium mode
+  // cilium.io: the LB IP pools and BGP objects of the ccm's LOADBALANCER=cilium and cilium-bgp-v2 modes
   ciliumloadbalancerippools: {
     module: "cilium",
-    file: "pkg/k8s/apis/cilium.io/client/crds/v2alpha1/ciliumloadbalancerippools.yaml",
+    file: "pkg/k8s/apis/cilium.io/client/crds/v2/ciliumloadbalancerippools.yaml",
   },
   ciliumbgppeeringpolicies: {
-    module: "cilium",
+    module: "ciliumPeeringPolicy",
     file: "pkg/k8s/apis/cilium.io/client/crds/v2alpha1/ciliumbgppeeringpolicies.yaml",
+  },
+  ciliumbgpclusterconfigs: {
+    module: "cilium",
+    file: "pkg/k8s/apis/cilium.io/client/crds/v2/ciliumbgpclusterconfigs.yaml",
+  },
+  ciliumbgppeerconfigs: {
+    module: "cilium",
+    file: "pkg/k8s/apis/cilium.io/client/crds/v2/ciliumbgppeerconfigs.yaml",
+  },
+  ciliumbgpadvertisements: {
+    module: "cilium",
+    file: "pkg/k8s/apis/cilium.io/client/crds/v2/ciliumbgpadvertisements.yaml",
   },
   // metal-stack.io (firewall-controller) and firewall.metal-stack.io (firewall-controller-manager)
   clusterwidenetworkpolicies: {
@@ -91,6 +103,12 @@ export const CRD_GROUPS = {
   gardener: ["clusters", "infrastructures", "workers", "operatingsystemconfigs", "controlplanes"],
   metallb: ["ipaddresspools", "bgppeers", "bgpadvertisements"],
   cilium: ["ciliumloadbalancerippools", "ciliumbgppeeringpolicies"],
+  ciliumBgpV2: [
+    "ciliumloadbalancerippools",
+    "ciliumbgpclusterconfigs",
+    "ciliumbgppeerconfigs",
+    "ciliumbgpadvertisements",
+  ],
   metalStack: ["clusterwidenetworkpolicies", "firewallmonitors"],
 } as const satisfies Record<string, readonly CrdName[]>;
 

@@ -24,10 +24,12 @@ export const METALLB_VERSION = "v0.16.2";
 export const FIREWALL_CONTROLLER_VERSION = "v2.3.5";
 export const FIREWALL_CONTROLLER_MANAGER_VERSION = "v0.3.2";
 /**
- * Cilium 1.17: the last line serving `cilium.io/v2alpha1` CiliumBGPPeeringPolicy, which the ccm renders in
- * LOADBALANCER=cilium mode; later releases dropped it for the v2 BGP cluster/peer configs.
+ * Cilium: the current release for the LB IP pools (served as v2 and v2alpha1) and BGP control plane v2
+ * (LOADBALANCER=cilium-bgp-v2); 1.17, the last line serving `cilium.io/v2alpha1` CiliumBGPPeeringPolicy,
+ * for the peering policy of LOADBALANCER=cilium (later releases dropped it).
  */
-export const CILIUM_VERSION = "v1.17.6";
+export const CILIUM_VERSION = "v1.20.2";
+export const CILIUM_PEERING_POLICY_VERSION = "v1.17.6";
 
 export const MODULES = {
   kubernetes: { module: "k8s.io/kubernetes", version: KUBERNETES_VERSION },
@@ -47,4 +49,5 @@ export const MODULES = {
     version: FIREWALL_CONTROLLER_MANAGER_VERSION,
   },
   cilium: { module: "github.com/cilium/cilium", version: CILIUM_VERSION },
+  ciliumPeeringPolicy: { module: "github.com/cilium/cilium", version: CILIUM_PEERING_POLICY_VERSION },
 } as const;

@@ -7,7 +7,7 @@ import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
 import { IpType } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { waitFor } from "@metal-kube/testing";
-import test, { type ExecutionContext } from "ava";
+import test from "ava";
 import { covers } from "../../services/ccm/src/adapter/lb-config-controller.js";
 import {
   LB_CONFIG_RESOURCES,
@@ -28,11 +28,11 @@ import {
   taggedFor,
   waitInitialized,
 } from "../../services/ccm/test/adapter-bed.js";
+import { asnOf, configWaiter, internalIpOf as machineIp } from "../../services/ccm/test/config-waiter.js";
 import { type CcmProcess, type MetalBed, PROJECT, startCcm } from "../../services/ccm/test/harness.js";
 import { CRD_GROUPS } from "../src/index.js";
 
 const NS = "e2e-ccm-cilium";
-const SYNC_FAILED = "load balancer config sync failed; retrying";
 
 interface PeeringPolicy extends KubeObject {
   spec: {
@@ -72,39 +72,8 @@ test.after.always(async () => {
   await ab?.close();
 });
 
-/** Every object the apiserver refused (e.g. against Cilium's CRD schema), as the ccm logged it. */
-const refusals = () => [
-  ...new Set(ccm.logs().flatMap((l) => (l.msg === SYNC_FAILED ? [String(l.err)] : []))),
-];
-
-function noRefusedObjects(t: ExecutionContext) {
-  t.deepEqual(refusals(), [], "the apiserver refused a rendered object");
-}
-
-/** Waits for the ccm's Cilium objects to reach a state, failing at once with the reason when one is refused. */
-async function waitConfig<T>(
-  what: string,
-  check: () => Promise<T>,
-  { timeoutMs = 15_000 }: { timeoutMs?: number } = {},
-): Promise<NonNullable<T>> {
-  const got = await waitFor(
-    what,
-    async () => {
-      const refused = refusals();
-      if (refused.length > 0) return { refused, value: undefined };
-      const value = await check();
-      return value ? { refused: [], value } : undefined;
-    },
-    { timeoutMs },
-  );
-  if (got.refused.length > 0) throw new Error(`${what}: the apiserver refused: ${got.refused.join("; ")}`);
-  return got.value as NonNullable<T>;
-}
-
-const asnOf = (m: MachineResponse) =>
-  Number(m.tags.find((x) => x.startsWith(`${TAG_PRIMARY_ASN}=`))?.split("=")[1]);
-const internalIpOf = (m: MachineResponse) =>
-  m.allocation!.networks.find((n) => n.networkid === metal.networkId)!.ips[0]!;
+const { noRefusedObjects, waitConfig } = configWaiter(() => ccm.logs());
+const internalIpOf = (m: MachineResponse) => machineIp(m, metal.networkId);
 
 const poolBlocks = async (name: string) =>
   (await getOrUndefined(pools, { name }))?.spec.blocks.map((b) => b.cidr).sort();

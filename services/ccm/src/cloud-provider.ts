@@ -30,7 +30,7 @@ import {
 import { ServiceError } from "@metal-kube/service-kit";
 import { type CcmEventSink, noEvents } from "./events.js";
 import { createInstances } from "./instances.js";
-import { modeOf, renderConfig } from "./lb-config.js";
+import { type LbMode, modeOf, renderConfig } from "./lb-config.js";
 import { createLoadBalancers } from "./load-balancers.js";
 import { createMachineDirectory } from "./machine-directory.js";
 import { createMachineSync } from "./machine-sync.js";
@@ -43,7 +43,7 @@ export interface CloudProviderOptions {
   defaultExternalNetworkId: string;
   additionalNetworks?: readonly string[];
   sshPublicKey?: string;
-  loadBalancer?: "metallb" | "cilium";
+  loadBalancer?: LbMode;
   /** Namespace of the MetalLB objects. */
   loadBalancerNamespace?: string;
   instanceCacheTtlMs?: number;
@@ -78,7 +78,7 @@ export interface CloudProvider {
     signal?: AbortSignal,
   ): Promise<RenderLoadBalancerConfigResponse>;
   syncMachines(req: SyncMachinesRequest, signal?: AbortSignal): Promise<SyncMachinesResponse>;
-  readonly loadBalancerMode: "metallb" | "cilium";
+  readonly loadBalancerMode: LbMode;
 }
 
 export function createCloudProvider(o: CloudProviderOptions): CloudProvider {

@@ -2,6 +2,7 @@
 // KUBECONFIG, ...). One server serves one cluster: project, partition and cluster come from here.
 
 import { bool, duration, enumOf, field, integer, list, text, url } from "@metal-kube/config";
+import { LB_MODES } from "./lb-config.js";
 
 export const DEFAULT_LISTEN = "0.0.0.0:50052";
 export const DEFAULT_METRICS_LISTEN = "0.0.0.0:9052";
@@ -44,10 +45,10 @@ export const ccmConfigSpec = {
     optional: true,
     description: "SSH public key housekeeping puts on the cluster's machines",
   }),
-  loadBalancer: field("LOADBALANCER", enumOf(["metallb", "cilium"]), {
+  loadBalancer: field("LOADBALANCER", enumOf(LB_MODES), {
     default: "metallb",
     description:
-      "what announces load balancer IPs: MetalLB objects or Cilium's BGP peering policy and LB IP pools",
+      "what announces load balancer IPs: MetalLB objects; cilium: Cilium's BGP peering policy and LB IP pools (Cilium <= 1.17); cilium-bgp-v2: Cilium's BGP control plane v2 (Cilium >= 1.18)",
   }),
   instanceCacheTtlMs: field("INSTANCE_CACHE_TTL", duration(), {
     default: "1m",

@@ -1,5 +1,5 @@
-// The objects that announce load balancer IPs (anchors §4): MetalLB, or Cilium's BGP peering policy
-// and LB IP pools. Pure and fast (1,000 IPs x 500 nodes well under 50 ms). A node without a usable
+// The objects that announce load balancer IPs (anchors §4): MetalLB, or Cilium (its first BGP control
+// plane's peering policy, or BGP control plane v2) with LB IP pools. Pure and fast (1,000 IPs x 500 nodes well under 50 ms). A node without a usable
 // ASN label or InternalIP is left out with a warning; it never fails the whole config.
 
 import { isIPv6 } from "node:net";
@@ -18,8 +18,18 @@ export const MANAGED_BY = "metal-kube-ccm";
 export const DEFAULT_METALLB_NAMESPACE = "metallb-system";
 export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 
+/** What announces the IPs: MetalLB, Cilium's v2alpha1 peering policy (<= 1.17), Cilium's BGP v2 (>= 1.18). */
+export const LB_MODES = ["metallb", "cilium", "cilium-bgp-v2"] as const;
+export type LbMode = (typeof LB_MODES)[number];
+
+/** Label of the CiliumBGPAdvertisement the peer config selects. */
+export const ADVERTISE_LABEL = "metal-kube.io/advertise";
+/** Names of the cluster-wide BGP v2 objects every node's peering shares. */
+export const CILIUM_PEER_CONFIG = "metal-kube";
+export const CILIUM_ADVERTISEMENT = "metal-kube-load-balancers";
+
 export interface RenderInput {
-  mode: "metallb" | "cilium";
+  mode: LbMode;
   nodes: readonly ConfigNode[];
   ips: readonly LoadBalancerIp[];
   namespace?: string;
@@ -30,12 +40,14 @@ export interface RenderOutput {
   warnings: ConfigWarning[];
 }
 
-export const modeOf = (m: LoadBalancerMode, fallback: "metallb" | "cilium") =>
+export const modeOf = (m: LoadBalancerMode, fallback: LbMode): LbMode =>
   m === LoadBalancerMode.LOAD_BALANCER_MODE_METALLB
     ? "metallb"
     : m === LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM
       ? "cilium"
-      : fallback;
+      : m === LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2
+        ? "cilium-bgp-v2"
+        : fallback;
 
 const cidrOf = (ip: string) => (isIPv6(ip) ? `${ip}/128` : `${ip}/32`);
 const poolName = (ip: LoadBalancerIp) =>
@@ -120,10 +132,81 @@ function object(
   namespace: string,
   name: string,
   spec: unknown,
+  labels: Record<string, string> = {},
 ): RenderedObject {
-  const metadata: Record<string, unknown> = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } };
+  const metadata: Record<string, unknown> = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, ...labels } };
   if (namespace !== "") metadata.namespace = namespace;
   return { apiVersion, kind, namespace, name, json: JSON.stringify({ apiVersion, kind, metadata, spec }) };
+}
+
+/** Every LoadBalancer Service: an expression nothing can fail (an empty selector selects none in Cilium). */
+const ALL_SERVICES = { matchExpressions: [{ key: "metal-kube.io/never", operator: "DoesNotExist" }] };
+
+/**
+ * Cilium's BGP control plane v2: each node peers, as in MetalLB mode, with its own routing daemon (same
+ * ASN, the node's InternalIP), through one shared peer config whose families take the one advertisement
+ * of every LoadBalancer IP.
+ */
+function renderCiliumBgpV2(
+  byPool: Map<string, string[]>,
+  peers: readonly Peer[],
+  objects: RenderedObject[],
+): void {
+  for (const [pool, addresses] of byPool) {
+    objects.push(
+      object("cilium.io/v2", "CiliumLoadBalancerIPPool", "", dnsName(pool), {
+        blocks: addresses.map((cidr) => ({ cidr })),
+        disabled: false,
+      }),
+    );
+  }
+  if (peers.length === 0) return;
+  const advertised = { matchLabels: { [ADVERTISE_LABEL]: "load-balancer" } };
+  objects.push(
+    object("cilium.io/v2", "CiliumBGPPeerConfig", "", CILIUM_PEER_CONFIG, {
+      families: [
+        { afi: "ipv4", safi: "unicast", advertisements: advertised },
+        { afi: "ipv6", safi: "unicast", advertisements: advertised },
+      ],
+    }),
+    object(
+      "cilium.io/v2",
+      "CiliumBGPAdvertisement",
+      "",
+      CILIUM_ADVERTISEMENT,
+      {
+        advertisements: [
+          {
+            advertisementType: "Service",
+            service: { addresses: ["LoadBalancerIP"] },
+            selector: ALL_SERVICES,
+          },
+        ],
+      },
+      { [ADVERTISE_LABEL]: "load-balancer" },
+    ),
+  );
+  for (const p of peers) {
+    objects.push(
+      object("cilium.io/v2", "CiliumBGPClusterConfig", "", dnsName(p.node), {
+        nodeSelector: { matchLabels: { [HOSTNAME_LABEL]: p.node } },
+        bgpInstances: [
+          {
+            name: "metal",
+            localASN: p.asn,
+            peers: [
+              {
+                name: "node-router",
+                peerASN: p.asn,
+                peerAddress: p.address,
+                peerConfigRef: { name: CILIUM_PEER_CONFIG },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+  }
 }
 
 export function renderConfig(input: RenderInput): RenderOutput {
@@ -148,6 +231,8 @@ export function renderConfig(input: RenderInput): RenderOutput {
         }),
       );
     }
+  } else if (input.mode === "cilium-bgp-v2") {
+    renderCiliumBgpV2(byPool, peers, objects);
   } else {
     for (const [pool, addresses] of byPool) {
       objects.push(
@@ -165,10 +250,7 @@ export function renderConfig(input: RenderInput): RenderOutput {
             {
               localASN: p.asn,
               exportPodCIDR: false,
-              // Every LoadBalancer Service: an expression nothing can fail.
-              serviceSelector: {
-                matchExpressions: [{ key: "metal-kube.io/never", operator: "DoesNotExist" }],
-              },
+              serviceSelector: ALL_SERVICES,
               neighbors: [{ peerAddress: cidrOf(p.address), peerASN: p.asn }],
             },
           ],

@@ -439,6 +439,48 @@ test("RenderLoadBalancerConfig: MetalLB pools per network/type, one peer per nod
   );
   const policy = JSON.parse(cilium.objects[0]!.json);
   t.deepEqual(policy.spec.virtualRouters[0].neighbors, [{ peerAddress: "10.0.0.1/32", peerASN: 4210000001 }]);
+
+  // Cilium's BGP control plane v2 (Cilium >= 1.18): a cluster config per node through one shared peer
+  // config and advertisement; without a node to peer, only the pools.
+  const v2 = await client.renderLoadBalancerConfig({
+    mode: LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2,
+    namespace: "",
+    nodes: [
+      {
+        name: "n1",
+        internalIp: "10.0.0.1",
+        labels: { "machine.metal-stack.io/network.primary.asn": "4210000001" },
+      },
+    ],
+    ips: [{ address: "198.18.0.10", networkId: "internet", type: IpType.IP_TYPE_EPHEMERAL, services: [] }],
+  });
+  t.deepEqual(
+    v2.objects.map((o) => `${o.apiVersion}/${o.kind}/${o.name}`),
+    [
+      "cilium.io/v2/CiliumBGPAdvertisement/metal-kube-load-balancers",
+      "cilium.io/v2/CiliumBGPClusterConfig/n1",
+      "cilium.io/v2/CiliumBGPPeerConfig/metal-kube",
+      "cilium.io/v2/CiliumLoadBalancerIPPool/internet-ephemeral",
+    ],
+  );
+  t.deepEqual(JSON.parse(v2.objects[1]!.json).spec.bgpInstances[0].peers, [
+    {
+      name: "node-router",
+      peerASN: 4210000001,
+      peerAddress: "10.0.0.1",
+      peerConfigRef: { name: "metal-kube" },
+    },
+  ]);
+  const lonely = await client.renderLoadBalancerConfig({
+    mode: LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2,
+    namespace: "",
+    nodes: [{ name: "n2", internalIp: "10.0.0.2", labels: {} }],
+    ips: [{ address: "198.18.0.10", networkId: "internet", type: IpType.IP_TYPE_EPHEMERAL, services: [] }],
+  });
+  t.deepEqual(
+    lonely.objects.map((o) => o.kind),
+    ["CiliumLoadBalancerIPPool"],
+  );
   const bad = await grpcError(
     client.renderLoadBalancerConfig({
       mode: 0,

@@ -1,6 +1,7 @@
 // The Kubernetes resources and well-known names the adapter works with.
 
 import type { KubeObject, ResourceRef } from "@metal-kube/kube";
+import type { LbMode } from "../lb-config.js";
 
 export const NODES: ResourceRef = {
   group: "",
@@ -12,7 +13,7 @@ export const NODES: ResourceRef = {
 export const SERVICES: ResourceRef = { group: "", version: "v1", plural: "services", kind: "Service" };
 
 /** The objects the config controller owns, per mode. */
-export const LB_CONFIG_RESOURCES: Record<"metallb" | "cilium", Record<string, ResourceRef>> = {
+export const LB_CONFIG_RESOURCES: Record<LbMode, Record<string, ResourceRef>> = {
   metallb: {
     IPAddressPool: {
       group: "metallb.io",
@@ -41,6 +42,36 @@ export const LB_CONFIG_RESOURCES: Record<"metallb" | "cilium", Record<string, Re
       version: "v2alpha1",
       plural: "ciliumbgppeeringpolicies",
       kind: "CiliumBGPPeeringPolicy",
+      namespaced: false,
+    },
+  },
+  "cilium-bgp-v2": {
+    CiliumLoadBalancerIPPool: {
+      group: "cilium.io",
+      version: "v2",
+      plural: "ciliumloadbalancerippools",
+      kind: "CiliumLoadBalancerIPPool",
+      namespaced: false,
+    },
+    CiliumBGPClusterConfig: {
+      group: "cilium.io",
+      version: "v2",
+      plural: "ciliumbgpclusterconfigs",
+      kind: "CiliumBGPClusterConfig",
+      namespaced: false,
+    },
+    CiliumBGPPeerConfig: {
+      group: "cilium.io",
+      version: "v2",
+      plural: "ciliumbgppeerconfigs",
+      kind: "CiliumBGPPeerConfig",
+      namespaced: false,
+    },
+    CiliumBGPAdvertisement: {
+      group: "cilium.io",
+      version: "v2",
+      plural: "ciliumbgpadvertisements",
+      kind: "CiliumBGPAdvertisement",
       namespaced: false,
     },
   },
