@@ -29,7 +29,12 @@ import {
   startAdapterBed,
   waitInitialized,
 } from "../../services/ccm/test/adapter-bed.js";
-import { asnOf, configWaiter, internalIpOf } from "../../services/ccm/test/config-waiter.js";
+import {
+  asnOf,
+  type CiliumIpPool,
+  configWaiter,
+  internalIpOf,
+} from "../../services/ccm/test/config-waiter.js";
 import type { CcmProcess, MetalBed } from "../../services/ccm/test/harness.js";
 import { startCcm } from "../../services/ccm/test/harness.js";
 import { CRD_GROUPS } from "../src/index.js";
@@ -61,9 +66,6 @@ interface Advertisement extends KubeObject {
       selector?: unknown;
     }>;
   };
-}
-interface IpPool extends KubeObject {
-  spec: { blocks: Array<{ cidr: string }>; disabled: boolean };
 }
 
 let ab: AdapterBed;
@@ -146,7 +148,7 @@ test.serial(
 test.serial(
   "a LoadBalancer Service's IP lands in a v2 CiliumLoadBalancerIPPool; it goes with the Service",
   async (t) => {
-    const pools = kube.resource<IpPool>(V2.CiliumLoadBalancerIPPool!);
+    const pools = kube.resource<CiliumIpPool>(V2.CiliumLoadBalancerIPPool!);
     await services.create(lbServiceObject(NS, "web"));
     const ip = await waitFor(
       "the Service's ingress IP",

@@ -28,7 +28,12 @@ import {
   taggedFor,
   waitInitialized,
 } from "../../services/ccm/test/adapter-bed.js";
-import { asnOf, configWaiter, internalIpOf as machineIp } from "../../services/ccm/test/config-waiter.js";
+import {
+  asnOf,
+  type CiliumIpPool,
+  configWaiter,
+  internalIpOf as machineIp,
+} from "../../services/ccm/test/config-waiter.js";
 import { type CcmProcess, type MetalBed, PROJECT, startCcm } from "../../services/ccm/test/harness.js";
 import { CRD_GROUPS } from "../src/index.js";
 
@@ -44,9 +49,6 @@ interface PeeringPolicy extends KubeObject {
     }>;
   };
 }
-interface IpPool extends KubeObject {
-  spec: { blocks: Array<{ cidr: string }>; disabled: boolean };
-}
 
 let ab: AdapterBed;
 let metal: MetalBed;
@@ -55,14 +57,14 @@ let nodes: ResourceClient<NodeObject>;
 let services: ResourceClient<ServiceObject>;
 let ccm: CcmProcess;
 let policies: ResourceClient<PeeringPolicy>;
-let pools: ResourceClient<IpPool>;
+let pools: ResourceClient<CiliumIpPool>;
 const machines: MachineResponse[] = [];
 
 test.before(async () => {
   ab = await startAdapterBed({ crds: CRD_GROUPS.cilium, nats: false, namespace: NS, machines: 8, racks: 2 });
   ({ metal, kube, nodes, services } = ab);
   policies = kube.resource<PeeringPolicy>(LB_CONFIG_RESOURCES.cilium.CiliumBGPPeeringPolicy!);
-  pools = kube.resource<IpPool>(LB_CONFIG_RESOURCES.cilium.CiliumLoadBalancerIPPool!);
+  pools = kube.resource<CiliumIpPool>(LB_CONFIG_RESOURCES.cilium.CiliumLoadBalancerIPPool!);
   // Starting at all proves deploy/ccm's RBAC covers Cilium mode: the adapter checks every permission first.
   ccm = await startCcm(adapterEnv(ab, { LOADBALANCER: "cilium" }), { waitFor: "ccm adapter running" });
 });

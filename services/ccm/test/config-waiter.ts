@@ -1,6 +1,7 @@
 // Waiting for the load balancer config the ccm applies, for e2e tests against upstream CRDs: a wait
 // fails at once, quoting the apiserver, when the ccm logged a refused object, instead of timing out.
 
+import type { KubeObject } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
 import { waitFor } from "@metal-kube/testing";
 import type { ExecutionContext } from "ava";
@@ -45,3 +46,8 @@ export const asnOf = (m: MachineResponse) =>
 /** The machine's IP in the given (private primary) network. */
 export const internalIpOf = (m: MachineResponse, networkId: string) =>
   m.allocation!.networks.find((n) => n.networkid === networkId)!.ips[0]!;
+
+/** A CiliumLoadBalancerIPPool as the e2e tests read it (v2alpha1 and v2 alike). */
+export interface CiliumIpPool extends KubeObject {
+  spec: { blocks: Array<{ cidr: string }>; disabled: boolean };
+}

@@ -418,17 +418,22 @@ test("RenderLoadBalancerConfig: MetalLB pools per network/type, one peer per nod
     peerASN: 4210000004,
   });
 
+  const peeredNode = {
+    name: "n1",
+    internalIp: "10.0.0.1",
+    labels: { "machine.metal-stack.io/network.primary.asn": "4210000001" },
+  };
+  const oneIp = {
+    address: "198.18.0.10",
+    networkId: "internet",
+    type: IpType.IP_TYPE_EPHEMERAL,
+    services: [],
+  };
   const cilium = await client.renderLoadBalancerConfig({
     mode: LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM,
     namespace: "",
-    nodes: [
-      {
-        name: "n1",
-        internalIp: "10.0.0.1",
-        labels: { "machine.metal-stack.io/network.primary.asn": "4210000001" },
-      },
-    ],
-    ips: [{ address: "198.18.0.10", networkId: "internet", type: IpType.IP_TYPE_EPHEMERAL, services: [] }],
+    nodes: [peeredNode],
+    ips: [oneIp],
   });
   t.deepEqual(
     cilium.objects.map((o) => `${o.apiVersion}/${o.kind}/${o.name}`),
@@ -445,14 +450,8 @@ test("RenderLoadBalancerConfig: MetalLB pools per network/type, one peer per nod
   const v2 = await client.renderLoadBalancerConfig({
     mode: LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2,
     namespace: "",
-    nodes: [
-      {
-        name: "n1",
-        internalIp: "10.0.0.1",
-        labels: { "machine.metal-stack.io/network.primary.asn": "4210000001" },
-      },
-    ],
-    ips: [{ address: "198.18.0.10", networkId: "internet", type: IpType.IP_TYPE_EPHEMERAL, services: [] }],
+    nodes: [peeredNode],
+    ips: [oneIp],
   });
   t.deepEqual(
     v2.objects.map((o) => `${o.apiVersion}/${o.kind}/${o.name}`),
@@ -475,7 +474,7 @@ test("RenderLoadBalancerConfig: MetalLB pools per network/type, one peer per nod
     mode: LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2,
     namespace: "",
     nodes: [{ name: "n2", internalIp: "10.0.0.2", labels: {} }],
-    ips: [{ address: "198.18.0.10", networkId: "internet", type: IpType.IP_TYPE_EPHEMERAL, services: [] }],
+    ips: [oneIp],
   });
   t.deepEqual(
     lonely.objects.map((o) => o.kind),
