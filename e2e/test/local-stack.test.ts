@@ -3,19 +3,73 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { get as httpGet } from "node:http";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ApiextensionsV1Api, CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { ensureGrpcurl } from "@metal-kube/e2e";
-import { makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 import test, { type ExecutionContext } from "ava";
 import { connect } from "nats";
-import { EMULATOR_PORT, GRPC_SERVICES, NATS_PORT, ROOT, serviceEntry } from "../../scripts/stack.js";
+import {
+  EMULATOR_PORT,
+  GRPC_SERVICES,
+  NATS_MONITOR_PORT,
+  NATS_PORT,
+  ROOT,
+  serviceEntry,
+} from "../../scripts/stack.js";
 
 const run = promisify(execFile);
 
-/** Runs scripts/start.ts (what `npm start` runs) with a port offset and its own work dir, until it is up. */
-async function startStack(t: ExecutionContext, offset: number, flags: string[]) {
+/** Every port a stack at this offset listens on. */
+const stackPorts = (offset: number) =>
+  [NATS_PORT, NATS_MONITOR_PORT, EMULATOR_PORT, ...GRPC_SERVICES.flatMap((s) => [s.port, s.metricsPort])].map(
+    (p) => p + offset,
+  );
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+
+/**
+ * An offset (in steps of 10 from `start`) whose ports are all free now. The stack's gRPC ports lie in
+ * the kernel's ephemeral range, where other tests' connections and listeners come and go.
+ */
+async function freeOffset(start: number): Promise<number> {
+  for (let offset = start; offset < start + 5_000; offset += 10) {
+    const free = await Promise.all(stackPorts(offset).map(portFree));
+    if (free.every(Boolean)) return offset;
+  }
+  throw new Error(`no offset from ${start} with all stack ports free`);
+}
+
+/**
+ * Runs scripts/start.ts (what `npm start` runs) with a free port offset and its own work dir, until it is
+ * up. A port taken between the check and the bind (EADDRINUSE) moves the stack to another offset; any
+ * other failure fails the test.
+ */
+async function startStack(
+  t: ExecutionContext,
+  start: number,
+  flags: string[],
+): Promise<{ stack: ManagedProcess; offset: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const offset = await freeOffset(start);
+    try {
+      return { stack: await startStackAt(t, offset, flags), offset };
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+      t.log(`a port of offset ${offset} was taken meanwhile; trying another`);
+      start = offset + 10;
+    }
+  }
+}
+
+async function startStackAt(t: ExecutionContext, offset: number, flags: string[]) {
   const work = makeTempDir("stack-");
   t.teardown(() => work.remove());
   const stack = spawnProcess(
@@ -49,8 +103,7 @@ async function startStack(t: ExecutionContext, offset: number, flags: string[]) 
 test("npm start brings up NATS, the emulator and the services; grpcurl sees reflection and health; Ctrl-C stops all", async (t) => {
   const grpcurl = (await ensureGrpcurl()).path;
   // An offset away from the default ports, so a developer's running stack does not collide.
-  const offset = 1_000 + (process.pid % 1_000) * 10;
-  const stack = await startStack(t, offset, []);
+  const { stack, offset } = await startStack(t, 1_000 + (process.pid % 1_000) * 10, []);
 
   const expected = GRPC_SERVICES.filter((s) => serviceEntry(s.name));
   t.true(expected.length > 0, "at least one service exists");
@@ -101,7 +154,8 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
 
 test("npm start -- --testbed starts a local apiserver with the upstream CRDs and turns the adapters on", async (t) => {
   // 5 ports above the first test's, which may run at the same time.
-  const stack = await startStack(t, 1_005 + (process.pid % 1_000) * 10, ["--testbed"]);
+  // Offsets ending in 5: never the other test's ports.
+  const { stack } = await startStack(t, 1_005 + (process.pid % 1_000) * 10, ["--testbed"]);
   const kubeconfig = /Kubernetes adapters\s+on, KUBECONFIG=(\S+)/.exec(stack.output())?.[1];
   t.truthy(kubeconfig, "the table says the adapters are on and names the kubeconfig");
 
