@@ -71,8 +71,10 @@ export function unitContentProblem(content: string): string | undefined {
     if (raw.length * 3 >= UNIT_LINE_MAX_BYTES && Buffer.byteLength(raw) >= UNIT_LINE_MAX_BYTES)
       return `line ${lineNo} is ${Buffer.byteLength(raw)} bytes; unit files allow at most ${UNIT_LINE_MAX_BYTES - 1}`;
     const line = raw.trim();
+    // Ignition's parser continues a value only when the backslash is the line's last byte: `\` followed
+    // by a space or tab ends the value there, and the next line must stand on its own.
     if (continuing) {
-      continuing = line.endsWith("\\");
+      continuing = raw.endsWith("\\");
       continue;
     }
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
@@ -94,7 +96,7 @@ export function unitContentProblem(content: string): string | undefined {
     if (key.includes("\r"))
       return `line ${lineNo}: carriage return inside the key ${JSON.stringify(truncate(key))}`;
     if (!inSection) return `line ${lineNo}: assignment before the first [Section]`;
-    continuing = line.endsWith("\\");
+    continuing = raw.endsWith("\\");
   }
   return undefined;
 }

@@ -449,6 +449,14 @@ const badUnits: Array<[string, ReturnType<typeof unit>[], ReturnType<typeof plai
     /invalid unit content: line 2: expected Key=Value/,
   ],
   [
+    // Found by the property test: Ignition continues a value only on a backslash that ends the line.
+    "a backslash before trailing whitespace does not continue the value",
+    [unit("a.service", { content: "[Service]\nA=x \\\t\nnot-an-assignment\n" })],
+    [],
+    "units[0] (a.service)",
+    /invalid unit content: line 3: expected Key=Value/,
+  ],
+  [
     "unclosed section",
     [unit("a.service", { content: "[Service\n" })],
     [],
