@@ -126,7 +126,8 @@ test("property: chunk boundaries anywhere give the same result as one buffer", (
   fc.assert(
     fc.property(machines, fc.array(fc.nat(4000), { maxLength: 30 }), (list, cuts) => {
       const bytes = Buffer.from(JSON.stringify(list));
-      t.deepEqual(pickInChunks(bytes, cuts, SHAPE), reference(list, SHAPE));
+      // Against the JSON text, not the generated value: JSON has no -0.
+      t.deepEqual(pickInChunks(bytes, cuts, SHAPE), reference(JSON.parse(bytes.toString()), SHAPE));
     }),
     { numRuns: 1000 },
   );
