@@ -21,6 +21,7 @@ import {
 } from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
 import { freePort, waitFor } from "@metal-kube/testing";
 import { bundlePath } from "../scripts/build.js";
+import { smallInventory } from "../services/metal-api-emulator/src/index.js";
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -34,19 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), "bench-machine-driver-"));
 const inventoryFile = join(dir, "inventory.json");
 writeFileSync(
   inventoryFile,
-  JSON.stringify({
-    partitions: [
-      { id: "p1", privatesuper: { prefixes: ["10.0.0.0/12"], defaultchildprefixlength: { IPv4: 22 } } },
-    ],
-    sizes: [{ id: "c1-large-x86", constraints: [{ type: "cores", min: 16, max: 16 }] }],
-    images: [{ id: "ubuntu-24.04", features: ["machine"] }],
-    racks: Array.from({ length: RACKS }, (_, r) => ({ id: `rack-${r}`, partition: "p1" })),
-    machines: Array.from({ length: RACKS }, (_, r) => ({
-      rack: `rack-${r}`,
-      size: "c1-large-x86",
-      count: Math.ceil((TOTAL + 100) / RACKS),
-    })),
-  }),
+  JSON.stringify(smallInventory({ racks: RACKS, perRack: Math.ceil((TOTAL + 100) / RACKS) })),
 );
 
 const children: ReturnType<typeof spawn>[] = [];

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createMetalApiClient } from "@metal-kube/metal-api";
 import { freePort, waitFor } from "@metal-kube/testing";
 import { bundlePath } from "../scripts/build.js";
+import { smallInventory } from "../services/metal-api-emulator/src/index.js";
 
 const MACHINES = Number(process.env.BENCH_MACHINES ?? 10_000);
 const CLUSTERS = 30;
@@ -18,22 +19,7 @@ const RACKS = 100;
 
 const dir = mkdtempSync(join(tmpdir(), "bench-emulator-"));
 const inventoryFile = join(dir, "inventory.json");
-writeFileSync(
-  inventoryFile,
-  JSON.stringify({
-    partitions: [
-      { id: "p1", privatesuper: { prefixes: ["10.0.0.0/12"], defaultchildprefixlength: { IPv4: 22 } } },
-    ],
-    sizes: [{ id: "c1-large-x86", constraints: [{ type: "cores", min: 16, max: 16 }] }],
-    images: [{ id: "ubuntu-24.04", features: ["machine"] }],
-    racks: Array.from({ length: RACKS }, (_, r) => ({ id: `rack-${r}`, partition: "p1" })),
-    machines: Array.from({ length: RACKS }, (_, r) => ({
-      rack: `rack-${r}`,
-      size: "c1-large-x86",
-      count: MACHINES / RACKS,
-    })),
-  }),
-);
+writeFileSync(inventoryFile, JSON.stringify(smallInventory({ racks: RACKS, perRack: MACHINES / RACKS })));
 
 const port = await freePort();
 const child = spawn(process.execPath, [bundlePath("metal-api-emulator")], {

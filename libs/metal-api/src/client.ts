@@ -1,4 +1,4 @@
-import { createArrayPicker } from "./json-pick.js";
+import { pickArray } from "./json-pick.js";
 import { MACHINE_SUMMARY_SHAPE, type MachineSummary } from "./machine-summary.js";
 import { type MetalApiClientOptions, parseOptions } from "./options.js";
 import { type CallOptions, createTransport, type Operation } from "./transport.js";
@@ -120,8 +120,8 @@ export function createMetalApiClient(options: MetalApiClientOptions): MetalApiCl
       get: (id, o) => t.call(OPS.machineGet, `/v1/machine/${seg(id)}`, undefined, o),
       find: (req, o) => t.call(OPS.machineFind, "/v1/machine/find", req, o),
       findSummaries: (req, o) =>
-        t.call(OPS.machineFind, "/v1/machine/find", req, o, undefined, () =>
-          createArrayPicker<MachineSummary>(MACHINE_SUMMARY_SHAPE),
+        t.call(OPS.machineFind, "/v1/machine/find", req, o, undefined, (body) =>
+          pickArray<MachineSummary>(body, MACHINE_SUMMARY_SHAPE),
         ),
       update: (req, o) => t.call(OPS.machineUpdate, "/v1/machine", req, o),
       free: (id, o) => t.call(OPS.machineFree, `/v1/machine/${seg(id)}/free`, undefined, o),

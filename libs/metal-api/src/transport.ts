@@ -18,15 +18,8 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-/**
- * Decodes a successful response body chunk by chunk as it arrives, so no copy of the whole body is made
- * (the default: JSON.parse of the whole text). A new one per attempt.
- */
-export interface StreamDecoder<T> {
-  push(chunk: Buffer): unknown;
-  end(): T;
-}
-export type Decoder<T> = () => StreamDecoder<T>;
+/** Turns a successful response body into the result (the default: JSON.parse of the whole text). */
+export type Decoder<T> = (body: Buffer) => T;
 
 /**
  * Collects the body, then decodes it in one synchronous run. Measured on a 14 MB find: one copy of the
@@ -37,7 +30,7 @@ export type Decoder<T> = () => StreamDecoder<T>;
 function decodeBody<T>(
   body: NodeJS.ReadableStream,
   contentLength: number | undefined,
-  d: StreamDecoder<T>,
+  decode: Decoder<T>,
   spare: SpareBuffer,
 ): Promise<{ value: T } | { error: unknown }> {
   return new Promise((resolve, reject) => {
@@ -58,9 +51,9 @@ function decodeBody<T>(
     body.once("end", () => {
       try {
         if (size === 0) return resolve({ value: undefined as T });
-        d.push(whole ? whole.subarray(0, size) : Buffer.concat(chunks, size));
+        const bytes = whole ? whole.subarray(0, size) : Buffer.concat(chunks, size);
         chunks = [];
-        resolve({ value: d.end() });
+        resolve({ value: decode(bytes) });
       } catch (err) {
         resolve({ error: err });
       } finally {
@@ -174,7 +167,7 @@ export function createTransport(o: ParsedOptions): Transport {
             const r = await decodeBody(
               res.body,
               Number.isSafeInteger(length) ? length : undefined,
-              decode(),
+              decode,
               spare,
             );
             if ("value" in r) return r.value;

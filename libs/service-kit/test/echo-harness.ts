@@ -10,7 +10,7 @@ import {
   type EchoResponse,
   EchoServiceClient,
 } from "@metal-kube/proto/metalstack/echo/v1/echo";
-import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { jsonLogs, type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 
 export const ECHO_FIXTURE = join(import.meta.dirname, "fixtures/echo-service.ts");
 
@@ -28,12 +28,7 @@ export async function startEcho(env: Record<string, string> = {}): Promise<EchoP
     env: { ...process.env, LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: outbox.path, ...env },
     keepOutput: 4 * 1024 * 1024,
   });
-  const logs = () =>
-    proc
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logs = jsonLogs(proc);
   void proc.exited.then(() => outbox.remove());
   const exited = proc.exited.then((code) => {
     throw new Error(`echo exited with ${code}: ${proc.output()}`);

@@ -1,5 +1,6 @@
 export { freePort } from "./free-port.js";
 export { checkHealth, healthClient, listServicesByReflection } from "./grpc-probes.js";
+export { jsonLogs } from "./json-logs.js";
 export { type NatsServer, type StartNatsOptions, startNats } from "./nats-server.js";
 export { type ManagedProcess, type SpawnOptions, spawnProcess } from "./process.js";
 export { makeTempDir } from "./temp-dir.js";

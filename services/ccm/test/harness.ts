@@ -12,7 +12,14 @@ import {
 } from "@metal-kube/metal-api";
 import { createEmulator, type Emulator, type InventoryInput } from "@metal-kube/metal-api-emulator";
 import { CloudProviderClient, CloudProviderService } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
-import { freePort, type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import {
+  freePort,
+  jsonLogs,
+  type ManagedProcess,
+  makeTempDir,
+  spawnProcess,
+  waitFor,
+} from "@metal-kube/testing";
 
 export const VIEW_KEY = "ccm-view-key";
 export const EDIT_KEY = "ccm-edit-key";
@@ -174,18 +181,7 @@ export async function startCcm(
     },
     keepOutput: 32 * 1024 * 1024,
   });
-  const logs = () =>
-    proc
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
+  const logs = jsonLogs(proc);
   const exited = proc.exited.then((code) => {
     throw new Error(`ccm exited with ${code}: ${proc.output().slice(-32_000)}`);
   });

@@ -7,7 +7,7 @@ import {
   type RenderRequest,
   type RenderResponse,
 } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
-import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { jsonLogs, type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 
 export const SERVER_MAIN = join(import.meta.dirname, "../src/main.ts");
 export const ADAPTER_MAIN = join(import.meta.dirname, "../src/adapter/main.ts");
@@ -15,21 +15,6 @@ export const ADAPTER_MAIN = join(import.meta.dirname, "../src/adapter/main.ts");
 export interface RunningProcess {
   proc: ManagedProcess;
   logs(): Array<Record<string, unknown>>;
-}
-
-export function jsonLogs(proc: ManagedProcess) {
-  return () =>
-    proc
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
 }
 
 /** Spawns a TypeScript entry and waits until a log line with `msg` appears (or the process exits). */

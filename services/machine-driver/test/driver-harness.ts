@@ -26,7 +26,7 @@ import {
   type ListMachinesResponse,
   MachineDriverClient,
 } from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
-import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { jsonLogs, type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
 
 export const EDIT_KEY = "it-edit-key";
 export const ADMIN_KEY = "it-admin-key";
@@ -112,12 +112,7 @@ export async function startDriver(
     },
     keepOutput: 16 * 1024 * 1024,
   });
-  const logs = () =>
-    proc
-      .output()
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logs = jsonLogs(proc);
   const exited = proc.exited.then((code) => {
     throw new Error(`machine-driver exited with ${code}: ${proc.output()}`);
   });
