@@ -24,6 +24,15 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
 }
 
 /**
+ * A caller whose deadline passes cancels the stream on its own clock, which runs ahead of ours by the
+ * request's transit time (tens of ms on a loaded host). A cancellation this close to our deadline is
+ * the deadline, not a caller changing its mind.
+ */
+export function deadlineSlackMs(budgetMs: number): number {
+  return Math.max(20, budgetMs * 0.1);
+}
+
+/**
  * Adapts an async handler to grpc-js: applies interceptors, aborts the handler's signal on cancel or
  * deadline, maps errors to codes, and writes one log line plus metrics per call.
  */
@@ -58,9 +67,10 @@ export function dispatchUnary(
       timer = setTimeout(() => abort(ServiceError.deadlineExceeded("deadline exceeded")), Math.max(0, ms));
     }
     // grpc-js reports a passed deadline as a cancellation too; tell the two apart for the caller and logs.
+    const slack = deadline ? deadlineSlackMs(deadline.getTime() - Date.now()) : 0;
     const onCancel = () =>
       abort(
-        deadline && Date.now() >= deadline.getTime() - 5
+        deadline && Date.now() >= deadline.getTime() - slack
           ? ServiceError.deadlineExceeded("deadline exceeded")
           : new ServiceError(Code.CANCELLED, "call cancelled by the caller"),
       );
