@@ -3,10 +3,10 @@
 // and calls/s at concurrency 1 and 64, and the kit's overhead. Target: at most 15% over bare grpc-js.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { EchoServiceClient } from "@metal-kube/proto/metalstack/echo/v1/echo";
 import { freePort } from "@metal-kube/testing";
+import { bundleEntry } from "../scripts/build.js";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const WARMUP_MS = 1500;
@@ -19,11 +19,15 @@ interface Result {
   p99: number;
 }
 
-/** Starts a server process with its output to /dev/null (as a log shipper would take it) on a free port. */
-async function startServer(file: string) {
+/**
+ * Starts a server fixture as deployed (an esbuild bundle run by plain node, not through tsx) with its
+ * output to /dev/null (as a log shipper would take it) on a free port.
+ */
+async function startServer(fixture: string) {
+  const bundle = await bundleEntry(`bench-${fixture}`, `bench/fixtures/${fixture}.ts`);
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", file)], {
+  const child = spawn(process.execPath, [bundle], {
     env: {
       ...process.env,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
@@ -92,10 +96,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 // Both servers stay up; rounds alternate between them so a burst of other work on the machine hits both.
 const servers = {
-  "bare grpc-js": await startServer("bare-echo-server.ts"),
-  "service kit": await startServer("kit-echo-server.ts"),
+  "bare grpc-js": await startServer("bare-echo-server"),
+  "service kit": await startServer("kit-echo-server"),
 };
+const TARGET_PCT = 15;
 const rows: string[] = [];
+const misses: string[] = [];
 for (const concurrency of [1, 64]) {
   const runs: Record<keyof typeof servers, Result[]> = { "bare grpc-js": [], "service kit": [] };
   for (let round = 0; round < ROUNDS; round++) {
@@ -114,14 +120,28 @@ for (const concurrency of [1, 64]) {
   });
   const bare = med("bare grpc-js");
   const kit = med("service kit");
-  const pct = (a: number, b: number) => `${((a / b - 1) * 100).toFixed(1)}%`;
+  const cost = (a: number, b: number) => (a / b - 1) * 100;
+  const costs = {
+    throughput: cost(bare.callsPerSec, kit.callsPerSec),
+    p50: cost(kit.p50, bare.p50),
+    p99: cost(kit.p99, bare.p99),
+  };
+  const over = Object.entries(costs).filter(([, v]) => v > TARGET_PCT);
+  for (const [k] of over) misses.push(`concurrency ${concurrency} ${k}`);
   rows.push(
     `concurrency ${String(concurrency).padStart(2)} (median of ${ROUNDS}): bare ${fmt(bare)}`,
     `${" ".repeat(18 + String(ROUNDS).length)}   kit  ${fmt(kit)}`,
-    `  kit cost: throughput ${pct(bare.callsPerSec, kit.callsPerSec)}, p50 ${pct(kit.p50, bare.p50)}, ` +
-      `p99 ${pct(kit.p99, bare.p99)}, server CPU per call ${pct(kit.cpuUsPerCall, bare.cpuUsPerCall)} (target <= 15%)`,
+    `  kit cost (target <= ${TARGET_PCT}%): ${Object.entries(costs)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}%`)
+      .join(", ")} -> ${over.length ? "MISSED" : "met"}`,
+    // Not a target, shown because it is what a busy host pays: the call's log line and metrics.
+    `  server CPU per call: +${(kit.cpuUsPerCall - bare.cpuUsPerCall).toFixed(1)} us (${cost(kit.cpuUsPerCall, bare.cpuUsPerCall).toFixed(1)}%)`,
   );
 }
 await Promise.all(Object.values(servers).map((s) => s.stop()));
 console.log("");
 for (const r of rows) console.log(r);
+if (misses.length > 0) {
+  console.log(`MISSED: ${misses.join(", ")}`);
+  process.exitCode = 1;
+}

@@ -1,4 +1,5 @@
 import pino, { type Logger as PinoLogger } from "pino";
+import { createLineBuffer, type LineBuffer } from "./line-buffer.js";
 
 export type Logger = PinoLogger;
 
@@ -34,23 +35,12 @@ export const DEFAULT_REDACT_PATHS = [
   "*.metalAPIHMac",
 ];
 
-/** Bytes buffered before a write: one syscall per line costs more than the call it logs. */
-export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024;
-/** Buffered lines reach stdout at least this often, so logs stay live. */
-export const DEFAULT_LOG_FLUSH_MS = 100;
-
-function bufferedStdout(): pino.DestinationStream {
-  const dest = pino.destination({ dest: 1, sync: false, minLength: DEFAULT_LOG_BUFFER_BYTES });
-  // pino flushes synchronously on exit; the timer only bounds how stale a quiet process's logs get.
-  setInterval(() => {
-    try {
-      dest.flush();
-    } catch {
-      // A flush while a write is pending throws; the next tick catches up.
-    }
-  }, DEFAULT_LOG_FLUSH_MS).unref();
-  return dest;
-}
+// One buffer for stdout in a process: every logger's lines keep their order, and one timer and exit hook serve all.
+let stdout: LineBuffer | undefined;
+const sharedStdout = (): LineBuffer => {
+  stdout ??= createLineBuffer();
+  return stdout;
+};
 
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? "info";
@@ -63,6 +53,6 @@ export function createLogger(options: LoggerOptions): Logger {
       // Epoch milliseconds (pino's default): an ISO string per line cost ~3 us, more than the rest of a call line.
       timestamp: pino.stdTimeFunctions.epochTime,
     },
-    options.destination ?? bufferedStdout(),
+    options.destination ?? sharedStdout(),
   );
 }

@@ -49,10 +49,18 @@ export function dispatchUnary(
   const callLog = o.logger.child({}, { redact: { paths: [] } });
 
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-    const start = process.hrtime.bigint();
+    const start = performance.now();
     o.inflight.count++;
-    // Made only when the handler reads ctx.signal or the call ends early: an AbortController costs more
-    // than the rest of the wrapper, and most handlers never look at it.
+    const deadline = deadlineOf(call);
+    // A cancellation this close to our deadline is the deadline (see deadlineSlackMs).
+    const slack = deadline ? deadlineSlackMs(deadline.getTime() - Date.now()) : 0;
+    const cancelReason = () =>
+      deadline && Date.now() >= deadline.getTime() - slack
+        ? ServiceError.deadlineExceeded("deadline exceeded")
+        : new ServiceError(Code.CANCELLED, "call cancelled by the caller");
+    // The signal, its controller and the cancel listener are made only when the handler reads ctx.signal
+    // or the deadline passes: they cost more than the rest of the wrapper, and most handlers never look.
+    // A cancel nobody listened for is still read from call.cancelled when the call ends.
     let controller: AbortController | undefined;
     let abortReason: ServiceError | undefined;
     const abort = (reason: ServiceError) => {
@@ -60,26 +68,24 @@ export function dispatchUnary(
       controller ??= new AbortController();
       controller.abort(abortReason);
     };
-    const deadline = deadlineOf(call);
+    let onCancel: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
     if (deadline) {
       const ms = deadline.getTime() - Date.now();
       timer = setTimeout(() => abort(ServiceError.deadlineExceeded("deadline exceeded")), Math.max(0, ms));
     }
-    // grpc-js reports a passed deadline as a cancellation too; tell the two apart for the caller and logs.
-    const slack = deadline ? deadlineSlackMs(deadline.getTime() - Date.now()) : 0;
-    const onCancel = () =>
-      abort(
-        deadline && Date.now() >= deadline.getTime() - slack
-          ? ServiceError.deadlineExceeded("deadline exceeded")
-          : new ServiceError(Code.CANCELLED, "call cancelled by the caller"),
-      );
-    call.once("cancelled", onCancel);
     const peer = call.getPeer();
     const context: CallContext = {
       method,
       get signal() {
-        controller ??= new AbortController();
+        if (!controller) {
+          controller = new AbortController();
+          if (call.cancelled) abort(cancelReason());
+          else {
+            onCancel = () => abort(cancelReason());
+            call.once("cancelled", onCancel);
+          }
+        }
         return controller.signal;
       },
       deadline,
@@ -92,8 +98,8 @@ export function dispatchUnary(
 
     const finish = (code: Code, response: unknown, err: ServiceError | undefined, ref?: string) => {
       if (timer) clearTimeout(timer);
-      call.removeListener("cancelled", onCancel);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (onCancel) call.removeListener("cancelled", onCancel);
+      const seconds = (performance.now() - start) / 1e3;
       const codeLabel = codeName(code);
       recorder.record(codeLabel, seconds);
       const line: Record<string, unknown> = {
@@ -119,6 +125,7 @@ export function dispatchUnary(
     // A signal aborted by the deadline surfaces as DEADLINE_EXCEEDED even when the handler ignores it.
     wrapped(call.request, context).then(
       (response) => {
+        if (!abortReason && call.cancelled) abortReason = cancelReason();
         if (abortReason) {
           const reason = abortReason;
           finish(reason.code, undefined, reason);
@@ -129,6 +136,7 @@ export function dispatchUnary(
         callback(null, response);
       },
       (thrown: unknown) => {
+        if (!abortReason && call.cancelled) abortReason = cancelReason();
         let err = toServiceError(abortReason ? (thrown ?? abortReason) : thrown, o.errorMappers);
         if (err.code === Code.INTERNAL && abortReason) err = abortReason;
         // INTERNAL reaches the caller with a reference to its log line, never the cause.
