@@ -5,12 +5,16 @@ export interface ConfigIssue {
   message: string;
 }
 
+import { maskUrlCredentials } from "./mask-url.js";
+
 /** All problems of one configuration at once, each naming its variable, so one restart fixes them all. */
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
   constructor(issues: ConfigIssue[]) {
-    super(`invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`);
+    // A second fence: a message built outside parseConfig that echoes a URL still shows no credentials.
+    const masked = issues.map((i) => ({ ...i, message: maskUrlCredentials(i.message) }));
+    super(`invalid configuration:\n${masked.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`);
     this.name = "ConfigError";
-    this.issues = issues;
+    this.issues = masked;
   }
 }

@@ -1,4 +1,5 @@
 export { ConfigError, type ConfigIssue } from "./config-error.js";
+export { maskUrlCredentials } from "./mask-url.js";
 export {
   type ConfigSpec,
   type ConfigValues,

@@ -1,6 +1,7 @@
 import type { Logger } from "@metal-kube/logging";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./config-error.js";
+import { MASK, maskConfigValue, maskUrlCredentials } from "./mask-url.js";
 
 export interface FieldSpec<S extends z.ZodType = z.ZodType> {
   /** Environment variable name. */
@@ -52,9 +53,11 @@ export function parseConfig<S extends ConfigSpec>(
     const r = f.schema.safeParse(value);
     if (r.success) out[key] = r.data;
     else {
+      // Credentials are masked before the cut, so a cut inside a URL's password cannot show its start.
+      const echoed = maskUrlCredentials(value);
       const shown = f.secret
         ? ""
-        : `, got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
+        : `, got ${JSON.stringify(echoed.length > 80 ? `${echoed.slice(0, 80)}…` : echoed)}`;
       issues.push({ variable: f.env, message: `${r.error.issues.map((i) => i.message).join("; ")}${shown}` });
     }
   }
@@ -62,7 +65,7 @@ export function parseConfig<S extends ConfigSpec>(
   return out as ConfigValues<S>;
 }
 
-/** The effective configuration by variable name, secrets masked: what is logged at start. */
+/** The effective configuration by variable name, secrets and URL credentials masked: what is logged at start. */
 export function effectiveConfig<S extends ConfigSpec>(
   spec: S,
   values: ConfigValues<S>,
@@ -70,7 +73,7 @@ export function effectiveConfig<S extends ConfigSpec>(
   const shown: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(spec)) {
     const v = (values as Record<string, unknown>)[key];
-    shown[f.env] = f.secret && v !== undefined ? "[REDACTED]" : v;
+    shown[f.env] = f.secret && v !== undefined ? MASK : maskConfigValue(v);
   }
   return shown;
 }
@@ -79,7 +82,7 @@ export function effectiveConfig<S extends ConfigSpec>(
 export function describeConfig(spec: ConfigSpec): string {
   const rows = Object.values(spec).map(
     (f) =>
-      `| \`${f.env}\` | ${f.default !== undefined ? `\`${f.default}\`` : f.optional ? "(unset)" : "**required**"} | ${f.description}${f.secret ? " (secret)" : ""} |`,
+      `| \`${f.env}\` | ${f.default !== undefined ? `\`${maskUrlCredentials(f.default)}\`` : f.optional ? "(unset)" : "**required**"} | ${f.description}${f.secret ? " (secret)" : ""} |`,
   );
   return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
 }
