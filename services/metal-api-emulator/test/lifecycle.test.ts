@@ -95,6 +95,77 @@ test("uuid allocates that machine; an allocated one gives 422", async (t) => {
   t.regex((e as MetalApiError).metalMessage!, /already allocated/);
 });
 
+test("uuid allocation of a machine still being reclaimed: 422 while it holds its allocation, then accepted and installed once it is back at Waiting", async (t) => {
+  // metal-api refuses a `uuid` allocation only while the machine is allocated; an unallocated machine that
+  // is still booting back from a reclaim is taken, and installs as soon as metal-hammer reaches Waiting.
+  // Steps slow enough that the test lands inside the free delay and inside the reclaim events.
+  const h = await startEmulator({
+    inventory: inventory({ racks: 1, perRack: 1 }),
+    provisioning: { stepMs: 250, freeDelayMs: 400, phoneHomeMs: 60_000 },
+  });
+  t.teardown(() => h.close());
+  const c = h.client();
+  const net = await projectNetwork(c);
+  const [only] = await c.machine.find({ partition_id: "p1" });
+  const id = only!.id;
+  const byUuid = (name: string) => c.machine.allocate(allocation(net.id, { uuid: id, name, hostname: name }));
+  const phonedHome = (hostname: string) =>
+    waitFor(
+      `${hostname} Phoned Home`,
+      async () => {
+        const g = await c.machine.get(id);
+        return g.allocation?.hostname === hostname && g.events.log[0]?.event === "Phoned Home"
+          ? g
+          : undefined;
+      },
+      { intervalMs: 20 },
+    );
+  await byUuid("first");
+  await phonedHome("first");
+
+  await c.machine.free(id);
+  const held = await t.throwsAsync(byUuid("too-early"));
+  t.is((held as MetalApiError).status, 422, "the allocation is released only after the free delay");
+  t.is((held as MetalApiError).metalMessage, "machine is already allocated");
+
+  const RECLAIM = ["Machine Reclaim", "PXE Booting", "Preparing", "Registering"];
+  const reclaiming = await waitFor(
+    "allocation released, reclaim events still running",
+    async () => {
+      const g = await c.machine.get(id);
+      return g.allocation === null && RECLAIM.includes(g.events.log[0]?.event ?? "") ? g : undefined;
+    },
+    { intervalMs: 10 },
+  );
+  t.not(reclaiming.events.log[0]?.event, "Waiting");
+  const mid = await byUuid("mid-reclaim");
+  t.is(mid.id, id);
+  t.false(mid.allocation!.succeeded);
+  t.true(RECLAIM.includes(mid.events.log[0]?.event ?? ""), `allocated at ${mid.events.log[0]?.event}`);
+  const installed = await phonedHome("mid-reclaim");
+  t.true(installed.allocation!.succeeded);
+  const events = installed.events.log.map((e) => e.event);
+  t.deepEqual(
+    events.slice(0, events.indexOf("Registering") + 1),
+    ["Phoned Home", "Booting New Kernel", "Installing", "Waiting", "Registering"],
+    "boots on to Waiting, then installs",
+  );
+
+  // once back at Waiting, a uuid allocation provisions straight away
+  await c.machine.free(id);
+  await waitFor(
+    "back at Waiting",
+    async () => {
+      const g = await c.machine.get(id);
+      return g.allocation === null && g.events.log[0]?.event === "Waiting";
+    },
+    { intervalMs: 20 },
+  );
+  const again = await byUuid("after-waiting");
+  t.is(again.events.log[0]?.event, "Waiting");
+  t.true((await phonedHome("after-waiting")).allocation!.succeeded);
+});
+
 test("firewall allocation gets role firewall, the underlay network and its rules", async (t) => {
   const h = await startEmulator({ inventory: inventory() });
   t.teardown(() => h.close());

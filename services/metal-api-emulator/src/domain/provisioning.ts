@@ -3,7 +3,7 @@ import type { Ctx } from "./context.js";
 import { addEvent, lastEvent, releaseMachine } from "./machines.js";
 
 // The provisioning clock: what the machine (metal-hammer, the installed OS) would report next.
-// Allocated: Waiting -> Installing -> Booting New Kernel -> Phoned Home.
+// Allocated: Waiting -> Installing -> Booting New Kernel -> Phoned Home (allocated mid-reclaim: on to Waiting first).
 // Freed: Machine Reclaim -> (networks and allocation released) -> PXE Booting -> Preparing -> Registering -> Waiting.
 
 const ALLOCATED_NEXT: Record<string, string> = {
@@ -36,7 +36,11 @@ export interface Provisioner {
 
 export function nextEvent(m: MachineRecord): string | undefined {
   if (m.freeing) return undefined;
-  return m.allocation ? ALLOCATED_NEXT[lastEvent(m)] : FREE_NEXT[lastEvent(m)];
+  const last = lastEvent(m);
+  if (!m.allocation) return FREE_NEXT[last];
+  // metal-api takes a `uuid` allocation of any unallocated machine, also one still coming back from a
+  // reclaim: it boots on to Waiting, where metal-hammer's wait finds the allocation and installs at once
+  return ALLOCATED_NEXT[last] ?? FREE_NEXT[last];
 }
 
 export function createProvisioner(getCtx: () => Ctx, o: ProvisioningOptions): Provisioner {
