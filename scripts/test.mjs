@@ -39,6 +39,34 @@ function hasCommit(ref) {
   );
 }
 
+/**
+ * Makes HEAD~1 (the previous commit of main, which buf breaking compares against) present. CI checkouts are
+ * often shallow (depth 1), so a shallow clone fetches one more commit from its origin first. Returns
+ * undefined when HEAD~1 is there, else why not, in words.
+ */
+function ensurePreviousCommit() {
+  if (hasCommit("HEAD~1")) return undefined;
+  const git = (args) =>
+    spawnSync("git", args, {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+      // Never wait for a password nobody will type; a fetch that needs one fails and says so.
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    });
+  if (git(["rev-parse", "--is-shallow-repository"]).stdout?.trim() !== "true")
+    return "HEAD has no parent commit (the first commit of the repository)";
+  const origin = git(["remote", "get-url", "origin"]);
+  if (origin.status !== 0)
+    return "HEAD~1 is not in this shallow clone and it has no origin remote to fetch it from";
+  process.stdout.write(`\n== shallow clone: fetching one more commit from origin for buf breaking\n`);
+  const fetch = git(["fetch", "--quiet", "--deepen=1", "origin"]);
+  if (hasCommit("HEAD~1")) return undefined;
+  // git's first line names the cause ("fatal: ... does not appear to be a git repository"); the rest is advice.
+  const cause = fetch.error?.message ?? (fetch.stderr ?? "").trim().split("\n")[0] ?? "";
+  return `HEAD~1 is not in this shallow clone and \`git fetch --deepen=1 origin\` did not bring it (${cause || `exit ${fetch.status}`})`;
+}
+
 function goModules() {
   const found = [];
   const walk = (dir, depth) => {
@@ -112,10 +140,12 @@ if (only.length === 0) {
   check("typecheck (tsc --noEmit)", join(BIN, "tsc"), ["--noEmit", "-p", "tsconfig.json"]);
   check("lint and format (biome check)", join(BIN, "biome"), ["check", "."]);
   check("buf lint", join(BIN, "buf"), ["lint"]);
-  // Against the previous commit of main; a shallow clone without it cannot compare and says so.
-  if (hasCommit("HEAD~1"))
+  // Against the previous commit of main; without it (no parent, or a fetch that failed) the check cannot
+  // compare: it is skipped, counted neither way, and the line says why.
+  const noPrevious = ensurePreviousCommit();
+  if (noPrevious === undefined)
     check("buf breaking (against HEAD~1)", join(BIN, "buf"), ["breaking", "--against", ".git#ref=HEAD~1"]);
-  else process.stdout.write("\n== buf breaking skipped: HEAD~1 is not in this clone (shallow)\n");
+  else process.stdout.write(`\n== buf breaking skipped: ${noPrevious}\n`);
   for (const mod of goModules()) {
     const rel = mod.slice(ROOT.length + 1);
     check(`go vet + test (${rel})`, "go", ["test", "./..."], { cwd: mod });

@@ -1,11 +1,11 @@
+import { maskUrlCredentials } from "./mask-url.js";
+
 export interface ConfigIssue {
   /** The environment variable at fault. */
   variable: string;
   /** What is allowed, in words. */
   message: string;
 }
-
-import { maskUrlCredentials } from "./mask-url.js";
 
 /** All problems of one configuration at once, each naming its variable, so one restart fixes them all. */
 export class ConfigError extends Error {
