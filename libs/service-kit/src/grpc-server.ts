@@ -6,6 +6,7 @@ import type { Interceptor } from "./call-context.js";
 import { serverCredentials, type TlsOptions } from "./credentials.js";
 import type { ServiceRegistration } from "./define-service.js";
 import { dispatchUnary } from "./dispatch.js";
+import { DEFAULT_FLOW_CONTROL_WINDOW_BYTES, setConnectionWindow, setStreamWindow } from "./flow-control.js";
 import { grpcBindAddress } from "./listen-address.js";
 import { createRpcMetrics, type RpcMetrics } from "./metrics.js";
 import { createMetricsServer, type MetricsServer } from "./metrics-server.js";
@@ -35,6 +36,8 @@ export interface GrpcServerOptions {
   /** How long in-flight calls may run after stop() begins. */
   shutdownTimeoutMs?: number;
   maxMessageBytes?: number;
+  /** HTTP/2 window granted per connection and per stream (see DEFAULT_FLOW_CONTROL_WINDOW_BYTES). */
+  flowControlWindowBytes?: number;
 }
 
 export interface GrpcServer {
@@ -58,6 +61,7 @@ function parseOptions(o: GrpcServerOptions) {
     secretFields: new Set(o.secretFields ?? []),
     shutdownTimeoutMs: o.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    flowControlWindowBytes: o.flowControlWindowBytes ?? DEFAULT_FLOW_CONTROL_WINDOW_BYTES,
   };
 }
 
@@ -70,6 +74,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     "grpc.max_receive_message_length": o.maxMessageBytes,
     "grpc.max_send_message_length": o.maxMessageBytes,
   });
+  setStreamWindow(server, o.flowControlWindowBytes);
   let idleWaiters: Array<() => void> = [];
   const inflight = {
     count: 0,
@@ -117,6 +122,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
           err ? reject(new Error(`cannot listen on ${o.listen}: ${err.message}`)) : resolve(p),
         ),
       );
+      setConnectionWindow(server, o.flowControlWindowBytes);
       const address = bind.startsWith("unix:") ? o.listen : bind.replace(/:\d+$/, `:${port}`);
       let metricsAddress: string | undefined;
       if (o.metricsListen) {

@@ -1,6 +1,7 @@
 export type { CallContext, Interceptor, UnaryHandler } from "./call-context.js";
 export { serverCredentials, type TlsOptions } from "./credentials.js";
 export { defineService, type ServiceHandlers, type ServiceRegistration } from "./define-service.js";
+export { DEFAULT_FLOW_CONTROL_WINDOW_BYTES } from "./flow-control.js";
 export {
   createGrpcServer,
   DEFAULT_MAX_MESSAGE_BYTES,

@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { connect as connectHttp2 } from "node:http2";
 import { join } from "node:path";
 import { credentials, type ServiceError as GrpcError, Metadata, status } from "@grpc/grpc-js";
+import { DEFAULT_FLOW_CONTROL_WINDOW_BYTES } from "@metal-kube/service-kit";
 import {
   checkHealth,
   healthClient,
@@ -126,6 +128,23 @@ test("a cancel well before the deadline is CANCELLED; one at the deadline's edge
   const byDuration = lines.sort((a, b) => (a.durationMs as number) - (b.durationMs as number));
   t.is(byDuration[0]?.code, "CANCELLED");
   t.is(byDuration[1]?.code, "DEADLINE_EXCEEDED");
+});
+
+test("the server grants a 4 MiB HTTP/2 window per stream and per connection, so large requests need no window updates", async (t) => {
+  const echo = await startEcho();
+  t.teardown(() => echo.proc.kill());
+  const session = connectHttp2(`http://${echo.address}`);
+  t.teardown(() => session.close());
+  await new Promise<void>((resolve, reject) => {
+    session.once("remoteSettings", () => resolve());
+    session.once("error", reject);
+  });
+  t.is(session.remoteSettings.initialWindowSize, DEFAULT_FLOW_CONTROL_WINDOW_BYTES);
+  // The connection window arrives as a WINDOW_UPDATE right after the settings.
+  await waitFor(
+    "connection window",
+    () => session.state.remoteWindowSize === DEFAULT_FLOW_CONTROL_WINDOW_BYTES,
+  );
 });
 
 test("metrics count calls by method and code; /healthz and /readyz", async (t) => {
