@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { dirname } from "node:path";
+import { findInSbin, type InstallDebianOptions, installDebianPackages } from "./debian-packages.js";
 import { buildGoBinary, type GoBinary, goBinaryPath, goCommand, goEnv } from "./go-builder.js";
 import { onPath, runCommand } from "./run-command.js";
 import { GRPCURL_VERSION, KUBERNETES_STAGING_VERSION, KUBERNETES_VERSION, MODULES } from "./versions.js";
@@ -72,24 +74,25 @@ export function ensureGrpcurl(onProgress?: Progress): Promise<GoBinary> {
   });
 }
 
-let aptUpdated = false;
-
-/** Installs Debian packages with apt-get when `command` is not on PATH (idempotent). */
+/**
+ * Installs Debian package `pkg` when `command` is not on PATH (idempotent), as root or through `sudo -n`
+ * like scripts/ensure.mjs (both go through installDebianPackages).
+ */
 export async function ensureDebianCommand(
   command: string,
   pkg: string,
   onProgress?: Progress,
+  options: Omit<InstallDebianOptions, "onProgress"> = {},
 ): Promise<void> {
-  if (await onPath(command)) return;
-  onProgress?.(`${command} missing: apt-get install ${pkg}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const lockWait = ["-o", "DPkg::Lock::Timeout=300"];
-  if (!aptUpdated) {
-    await runCommand("apt-get", [...lockWait, "update"], { env });
-    aptUpdated = true;
-  }
-  await runCommand("apt-get", [...lockWait, "install", "-y", "--no-install-recommends", pkg], { env });
-  if (!(await onPath(command)))
+  const hasCommand = options.hasCommand ?? onPath;
+  if (await hasCommand(command)) return;
+  // Reinstalling would not help: the caller runs it by name, so PATH is what is wrong.
+  const offPath = findInSbin(command);
+  if (offPath)
+    throw new Error(`${command} is installed at ${offPath} but not on PATH; add ${dirname(offPath)} to PATH`);
+  onProgress?.(`${command} missing: installing Debian package ${pkg}`);
+  await installDebianPackages([pkg], { ...options, hasCommand, onProgress });
+  if (!(await hasCommand(command)))
     throw new Error(`apt-get installed ${pkg} but ${command} is still not on PATH`);
 }
 

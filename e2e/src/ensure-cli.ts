@@ -1,6 +1,7 @@
 // `node --import tsx e2e/src/ensure-cli.ts`: builds or finds the test bed's Go binaries (called by
 // scripts/ensure.mjs before `npm test` / `npm start`). Progress on stderr, exit 1 naming what failed.
-import { ensureGrpcurl } from "./binaries.js";
+import { ensureGrpcurl, ensureKubeApiserver } from "./binaries.js";
+import { downloadCrdModules } from "./crds.js";
 import { ensureTestBinaries } from "./ensure-test-binaries.js";
 
 const started = Date.now();
@@ -13,6 +14,27 @@ if (process.argv.includes("--grpcurl-only")) {
   } catch (err) {
     process.stderr.write(
       `e2e: building grpcurl failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    process.exit(1);
+  }
+}
+// `npm start -- --testbed` needs what startTestbed runs: kube-apiserver and the CRD modules (MCM is only
+// for the machine-driver tests), plus grpcurl for the endpoint table.
+if (process.argv.includes("--testbed")) {
+  try {
+    const progress = (line: string) => process.stderr.write(`e2e: ${line}\n`);
+    const api = await ensureKubeApiserver(progress);
+    const g = await ensureGrpcurl(progress);
+    const crdModules = await downloadCrdModules();
+    const took = ((Date.now() - started) / 1000).toFixed(1);
+    process.stderr.write(
+      `e2e: test bed binaries ready in ${took} s (kube-apiserver ${api.path}, grpcurl ${g.path}, ` +
+        `${crdModules.length} CRD modules)\n`,
+    );
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(
+      `e2e: ensuring test bed binaries failed: ${err instanceof Error ? err.message : String(err)}\n`,
     );
     process.exit(1);
   }
