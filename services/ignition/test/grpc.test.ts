@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { type ServiceError as GrpcError, status as GrpcStatus } from "@grpc/grpc-js";
 import { Purpose, SpecVersion } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 import { checkHealth, listServicesByReflection, spawnProcess, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { connect } from "nats";
+import { createGrpcRenderClient } from "../src/adapter/grpc-render-client.js";
 import { createRecordingEventSink } from "../src/events.js";
 import { createRenderer } from "../src/renderer.js";
 import { createIgnitionService } from "../src/service.js";
@@ -53,6 +55,17 @@ test("Render through gRPC: user data that ignition-validate accepts, secret cont
   t.is(files.get("/etc/token")?.data.toString(), "t0k3n");
   t.is(files.get("/opt/x")?.compression, "gzip");
   t.true(res.extensionFiles.some((f) => f.path === "/etc/resolv.conf"));
+});
+
+test("the adapter's client takes user data beyond grpc-js's 4 MiB default", async (t) => {
+  const client = createGrpcRenderClient({ address: server.address });
+  t.teardown(() => client.close());
+  // Random bytes do not compress: the user data carries all 6 MiB (as base64).
+  const res = await client.render(
+    request({ files: [b64File("/opt/blob", randomBytes(6 * 1024 * 1024))] }),
+    new AbortController().signal,
+  );
+  t.true(res.userData.length > 6 * 1024 * 1024);
 });
 
 test("bad input comes back as INVALID_ARGUMENT whose message names the file or unit", async (t) => {
