@@ -1,6 +1,6 @@
 // `npm start` as a newcomer runs it: NATS, the emulator and every service that exists come up; grpcurl
 // (built from its Go module) lists each service by reflection and sees it SERVING; Ctrl-C stops it all.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { createServer } from "node:net";
@@ -27,6 +27,32 @@ const stackPorts = (offset: number) =>
   [NATS_PORT, NATS_MONITOR_PORT, EMULATOR_PORT, ...GRPC_SERVICES.flatMap((s) => [s.port, s.metricsPort])].map(
     (p) => p + offset,
   );
+
+/** The same ports, each named by its part, so a port left taken says whose it is. */
+const namedStackPorts = (offset: number): Array<[string, number]> => [
+  ["nats", NATS_PORT + offset],
+  ["nats monitor", NATS_MONITOR_PORT + offset],
+  ["metal-api emulator", EMULATOR_PORT + offset],
+  ...GRPC_SERVICES.flatMap(
+    (s): Array<[string, number]> => [
+      [`${s.name} grpc`, s.port + offset],
+      [`${s.name} metrics`, s.metricsPort + offset],
+    ],
+  ),
+];
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The one line of the stack's output matching `re` (indent trimmed): a command as a user would copy it. */
+function printedLine(output: string, re: RegExp): string | undefined {
+  return output
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => re.test(l));
+}
+
+/** Runs a printed command as pasted into a shell, quoting included. */
+const pasted = (line: string) => run("/bin/sh", ["-c", line], { timeout: 30_000 });
 
 const portFree = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -107,27 +133,93 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
 
   const expected = GRPC_SERVICES.filter((s) => serviceEntry(s.name));
   t.true(expected.length > 0, "at least one service exists");
+  const output = stack.output();
+  // The table's grpcurl commands are run as printed (through a shell, quoting and all): what a newcomer
+  // pastes must name the right address and work, not merely look right.
+  const gc = "\\S*grpcurl\\S*";
   for (const svc of expected) {
     const address = `127.0.0.1:${svc.port + offset}`;
-    const { stdout: list } = await run(grpcurl, ["-plaintext", address, "list"]);
+    const at = escapeRegExp(address);
+    t.true(
+      output.includes(`grpc ${address}  metrics http://127.0.0.1:${svc.metricsPort + offset}/metrics`),
+      `${svc.name} is in the endpoint table with its gRPC and metrics address`,
+    );
+
+    const listLine = printedLine(output, new RegExp(`^${gc} -plaintext ${at} list$`));
+    if (!listLine) return t.fail(`${svc.name}: no "grpcurl -plaintext ${address} list" in:\n${output}`);
+    const { stdout: list } = await pasted(listLine);
     t.true(list.split("\n").includes(svc.grpcService), `${svc.name}: grpcurl list shows ${svc.grpcService}`);
     t.true(list.includes("grpc.health.v1.Health"), `${svc.name}: health service listed`);
-    const { stdout: described } = await run(grpcurl, ["-plaintext", address, "describe", svc.grpcService]);
+
+    const describeLine = printedLine(
+      output,
+      new RegExp(`^${gc} -plaintext ${at} describe ${escapeRegExp(svc.grpcService)}$`),
+    );
+    if (!describeLine)
+      return t.fail(`${svc.name}: no grpcurl describe command for ${address} in:\n${output}`);
+    const { stdout: described } = await pasted(describeLine);
     t.regex(described, /is a service:/, `${svc.name}: describe works`);
-    const { stdout: health } = await run(grpcurl, [
-      "-plaintext",
-      "-d",
-      JSON.stringify({ service: svc.grpcService }),
-      address,
-      "grpc.health.v1.Health/Check",
-    ]);
+
+    const healthLine = printedLine(
+      output,
+      new RegExp(
+        `^${gc} -plaintext -d '${escapeRegExp(JSON.stringify({ service: svc.grpcService }))}' ${at} grpc\\.health\\.v1\\.Health/Check$`,
+      ),
+    );
+    if (!healthLine)
+      return t.fail(`${svc.name}: no grpcurl Health/Check command for ${address} in:\n${output}`);
+    const { stdout: health } = await pasted(healthLine);
     t.regex(health, /"status": "SERVING"/, `${svc.name}: SERVING`);
-    t.true(stack.output().includes(`grpc ${address}`), `${svc.name} is in the endpoint table`);
   }
 
-  const nc = await connect({ servers: `nats://127.0.0.1:${NATS_PORT + offset}` });
+  const natsUrl = `nats://127.0.0.1:${NATS_PORT + offset}`;
+  const nc = await connect({ servers: natsUrl });
   const info = await (await nc.jetstreamManager()).getAccountInfo();
   t.truthy(info, "JetStream is on");
+
+  // The printed events tail command reads the stack's stream: an event published now shows up in it.
+  const tailLine = printedLine(
+    output,
+    new RegExp(`^npm run events -- tail --nats ${escapeRegExp(natsUrl)}$`),
+  );
+  if (!tailLine) return t.fail(`no "npm run events -- tail --nats ${natsUrl}" in:\n${output}`);
+  const id = `local-stack-probe-${process.pid}-${Date.now()}`;
+  // --all: the probe may be published before the tail's consumer exists. Its own process group, so the
+  // shell, npm and the CLI all stop together.
+  const tail = spawn("/bin/sh", ["-c", `${tailLine} --all --json`], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const stopTail = () => {
+    try {
+      if (tail.pid) process.kill(-tail.pid, "SIGKILL");
+    } catch {
+      // The group is already gone.
+    }
+  };
+  t.teardown(stopTail);
+  let tailed = "";
+  tail.stdout.on("data", (d: Buffer) => {
+    tailed += d.toString();
+  });
+  tail.stderr.on("data", (d: Buffer) => {
+    tailed += d.toString();
+  });
+  const event = {
+    specversion: "1.0",
+    id,
+    source: "e2e/local-stack",
+    type: "metal.e2e.probe.created",
+    time: new Date().toISOString(),
+    datacontenttype: "application/json",
+    data: { probe: true },
+  };
+  await nc.jetstream().publish("metal.e2e.probe.created", JSON.stringify(event), { msgID: id });
+  await waitFor("the probe event in events tail", () => tailed.includes(id) || undefined, {
+    timeoutMs: 60_000,
+  }).catch(() => t.fail(`events tail did not show ${id}:\n${tailed}`));
+  stopTail();
   await nc.close();
 
   if (serviceEntry("metal-api-emulator")) {
@@ -144,12 +236,28 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
   stack.child.kill("SIGINT");
   t.is(await stack.exited, 0, "Ctrl-C exits 0");
   t.true(stack.output().includes("stopped"));
-  // Every part is gone: its ports no longer accept connections.
+  // Every part is gone: no gRPC port answers, and every port of the stack (NATS, its monitor, the emulator,
+  // each gRPC and metrics port) can be bound again, so a second `npm start` finds them free. start.ts exits
+  // only after every part has, so a short grace covers the kernel's teardown, not a part still running.
   for (const svc of expected) {
     await t.throwsAsync(
       run(grpcurl, ["-plaintext", "-max-time", "2", `127.0.0.1:${svc.port + offset}`, "list"]),
     );
   }
+  const ports = namedStackPorts(offset);
+  t.deepEqual(
+    ports.map(([, p]) => p).sort((a, b) => a - b),
+    stackPorts(offset).sort((a, b) => a - b),
+    "every stack port is checked",
+  );
+  let taken: string[] = [];
+  for (const end = Date.now() + 5_000; ; ) {
+    const free = await Promise.all(ports.map(([, p]) => portFree(p)));
+    taken = ports.filter((_, i) => !free[i]).map(([name, p]) => `${name} (${p})`);
+    if (taken.length === 0 || Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  t.deepEqual(taken, [], "every stack port is free after Ctrl-C");
 });
 
 test("npm start -- --testbed starts a local apiserver with the upstream CRDs and turns the adapters on", async (t) => {
