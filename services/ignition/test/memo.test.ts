@@ -1,6 +1,6 @@
 import { RenderRequest, RenderResponse } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 import test from "ava";
-import { createRenderMemo } from "../src/render-memo.js";
+import { createRenderMemo, sampleKey } from "../src/render-memo.js";
 import { createRenderer } from "../src/renderer.js";
 import { createIgnitionService } from "../src/service.js";
 import { plainFile, request } from "./helpers.js";
@@ -51,6 +51,36 @@ test("any difference in the request (even only the OSC name) is a miss", async (
   await call(svc, request({ name: "other", files: [plainFile("/etc/a", "a")] }));
   t.is(renders, 3);
   t.false(a.equals(b));
+});
+
+test("requests with the same lookup key but other bytes are told apart byte for byte", async (t) => {
+  let renders = 0;
+  const counting = {
+    render(r: RenderRequest) {
+      renders++;
+      return renderer.render(r);
+    },
+  };
+  const svc = createIgnitionService({ renderer: counting, memo: createRenderMemo() });
+  const content = "x".repeat(4096);
+  const a = request({ files: [plainFile("/etc/a", content)] });
+  const encodedA = Buffer.from(RenderRequest.encode(a).finish());
+  // One byte of the file content that the key's sample skips: same length, same key, other request.
+  let at = 200;
+  while (at % 64 === 0) at++;
+  const b = request({
+    files: [plainFile("/etc/a", `${content.slice(0, at - 100)}y${content.slice(at - 99)}`)],
+  });
+  const encodedB = Buffer.from(RenderRequest.encode(b).finish());
+  t.is(encodedA.length, encodedB.length);
+  if (sampleKey(encodedA) !== sampleKey(encodedB)) return t.fail("the test needs requests with equal keys");
+  t.false(encodedA.equals(encodedB));
+  await call(svc, a);
+  const answerB = await call(svc, b);
+  t.is(renders, 2, "the second request is rendered, not served the first one's answer");
+  t.deepEqual(RenderResponse.decode(answerB), renderer.render(b));
+  await call(svc, b);
+  t.is(renders, 2, "and is then remembered itself");
 });
 
 test("errors are not remembered, and the memo is bounded by entries and bytes", async (t) => {
