@@ -11,7 +11,7 @@ import { get as httpGet } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { checkHealth } from "@metal-kube/testing";
+import { checkHealth, commandPath } from "@metal-kube/testing";
 import { buildBundles, bundlePath } from "./build.js";
 import {
   EMULATOR_PORT,
@@ -182,7 +182,7 @@ try {
   );
   const nats = startPart(
     "nats",
-    "nats-server",
+    commandPath("nats-server"),
     [
       "-a",
       "127.0.0.1",

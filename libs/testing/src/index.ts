@@ -1,3 +1,4 @@
+export { commandPath, SBIN_DIRS } from "./command-path.js";
 export { freePort } from "./free-port.js";
 export { checkHealth, healthClient, listServicesByReflection } from "./grpc-probes.js";
 export { jsonLogs } from "./json-logs.js";

@@ -1,4 +1,5 @@
 import { connect } from "nats";
+import { commandPath } from "./command-path.js";
 import { freePort } from "./free-port.js";
 import { type ManagedProcess, spawnProcess } from "./process.js";
 import { makeTempDir } from "./temp-dir.js";
@@ -32,7 +33,15 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
   let proc: ManagedProcess | undefined;
 
   const start = async () => {
-    proc = spawnProcess("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir]);
+    proc = spawnProcess(commandPath("nats-server"), [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-js",
+      "-sd",
+      storeDir,
+    ]);
     await waitFor(
       `nats-server on ${url}`,
       async () => {
