@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname } from "node:path";
-import { findInSbin, type InstallDebianOptions, installDebianPackages } from "./debian-packages.js";
+import { commandPath } from "@metal-kube/testing";
+import { type InstallDebianOptions, installDebianPackages } from "./debian-packages.js";
 import { buildGoBinary, type GoBinary, goBinaryPath, goCommand, goEnv } from "./go-builder.js";
 import { onPath, runCommand } from "./run-command.js";
 import { GRPCURL_VERSION, KUBERNETES_STAGING_VERSION, KUBERNETES_VERSION, MODULES } from "./versions.js";
@@ -85,15 +85,12 @@ export async function ensureDebianCommand(
   options: Omit<InstallDebianOptions, "onProgress"> = {},
 ): Promise<void> {
   const hasCommand = options.hasCommand ?? onPath;
-  if (await hasCommand(command)) return;
-  // Reinstalling would not help: the caller runs it by name, so PATH is what is wrong.
-  const offPath = findInSbin(command);
-  if (offPath)
-    throw new Error(`${command} is installed at ${offPath} but not on PATH; add ${dirname(offPath)} to PATH`);
+  // Installed in an sbin dir off this user's PATH counts too: its callers spawn it through commandPath.
+  const present = async () => (await hasCommand(command)) || commandPath(command, "") !== command;
+  if (await present()) return;
   onProgress?.(`${command} missing: installing Debian package ${pkg}`);
   await installDebianPackages([pkg], { ...options, hasCommand, onProgress });
-  if (!(await hasCommand(command)))
-    throw new Error(`apt-get installed ${pkg} but ${command} is still not on PATH`);
+  if (!(await present())) throw new Error(`apt-get installed ${pkg} but ${command} is still not on PATH`);
 }
 
 /** Debian's etcd-server, openssl and nats-server, installed when missing. */

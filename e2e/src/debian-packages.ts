@@ -1,8 +1,6 @@
 // Installs Debian packages with the privileges this user has: apt-get itself as root, `sudo -n apt-get`
 // otherwise (never a password prompt: `npm start` and `npm test` run unattended). The one implementation
 // behind scripts/ensure.mjs (through install-debian-cli.ts) and the test bed's own checks.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { onPath, runCommand } from "./run-command.js";
 
 /** Runs one command to completion; rejects (with the command's output in the message) when it fails. */
@@ -33,8 +31,6 @@ export const DEFAULT_INSTALL_DEBIAN_OPTIONS = {
 /** Waits for a dpkg lock held by another install (two test workers, unattended-upgrades) instead of failing. */
 const LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=300"];
 const INSTALL_FLAGS = ["install", "-y", "-qq", "--no-install-recommends"];
-/** Where Debian puts admin tools that a non-root user's PATH often leaves out (nats-server, nft, ip). */
-const SBIN_DIRS = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
 function parseOptions(o: InstallDebianOptions): ParsedInstallOptions {
   const onProgress = o.onProgress;
@@ -119,9 +115,4 @@ export async function installDebianPackages(
       cause: err,
     });
   }
-}
-
-/** An sbin path holding `command` when it is installed but off this user's PATH. */
-export function findInSbin(command: string): string | undefined {
-  return SBIN_DIRS.map((d) => join(d, command)).find((p) => existsSync(p));
 }

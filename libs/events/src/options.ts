@@ -1,3 +1,4 @@
+import { maskUrlCredentials } from "@metal-kube/config";
 import type { Logger } from "@metal-kube/logging";
 import { InvalidOptionError } from "./errors.js";
 import { SUBJECT_PART_PATTERN } from "./subject.js";
@@ -159,6 +160,4 @@ export function parseOptions(opts: EventPublisherOptions): ParsedPublisherOption
 }
 
 /** A NATS URL fit for logs: user and password (or token) replaced, since secrets are never logged. */
-export function maskUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, "$1[REDACTED]@");
-}
+export const maskUrl = maskUrlCredentials;

@@ -28,7 +28,7 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): Date | undefined {
  * request's transit time (tens of ms on a loaded host). A cancellation this close to our deadline is
  * the deadline, not a caller changing its mind.
  */
-export function deadlineSlackMs(budgetMs: number): number {
+function deadlineSlackMs(budgetMs: number): number {
   return Math.max(20, budgetMs * 0.1);
 }
 

@@ -18,49 +18,42 @@ async function call(svc: ReturnType<typeof createIgnitionService>, req: RenderRe
   return def.responseSerialize(await handler(decoded, {}));
 }
 
-test("a repeated request is answered from the memo with the same bytes, without rendering", async (t) => {
-  let renders = 0;
-  const counting = {
+/** The renderer, counting how often it really renders. */
+function countingRenderer() {
+  return {
+    renders: 0,
     render(r: RenderRequest) {
-      renders++;
+      this.renders++;
       return renderer.render(r);
     },
   };
+}
+
+test("a repeated request is answered from the memo with the same bytes, without rendering", async (t) => {
+  const counting = countingRenderer();
   const memo = createRenderMemo();
   const svc = createIgnitionService({ renderer: counting, memo });
   const req = request({ files: [plainFile("/etc/a", "a")] });
   const first = await call(svc, req);
   const second = await call(svc, req);
   t.true(first.equals(second));
-  t.is(renders, 1);
+  t.is(counting.renders, 1);
   t.is(memo.size, 1);
   t.deepEqual(RenderResponse.decode(second), renderer.render(req));
 });
 
 test("any difference in the request (even only the OSC name) is a miss", async (t) => {
-  let renders = 0;
-  const counting = {
-    render(r: RenderRequest) {
-      renders++;
-      return renderer.render(r);
-    },
-  };
+  const counting = countingRenderer();
   const svc = createIgnitionService({ renderer: counting, memo: createRenderMemo() });
   const a = await call(svc, request({ files: [plainFile("/etc/a", "a")] }));
   const b = await call(svc, request({ files: [plainFile("/etc/a", "b")] }));
   await call(svc, request({ name: "other", files: [plainFile("/etc/a", "a")] }));
-  t.is(renders, 3);
+  t.is(counting.renders, 3);
   t.false(a.equals(b));
 });
 
 test("requests with the same lookup key but other bytes are told apart byte for byte", async (t) => {
-  let renders = 0;
-  const counting = {
-    render(r: RenderRequest) {
-      renders++;
-      return renderer.render(r);
-    },
-  };
+  const counting = countingRenderer();
   const svc = createIgnitionService({ renderer: counting, memo: createRenderMemo() });
   const content = "x".repeat(4096);
   const a = request({ files: [plainFile("/etc/a", content)] });
@@ -77,10 +70,10 @@ test("requests with the same lookup key but other bytes are told apart byte for 
   t.false(encodedA.equals(encodedB));
   await call(svc, a);
   const answerB = await call(svc, b);
-  t.is(renders, 2, "the second request is rendered, not served the first one's answer");
+  t.is(counting.renders, 2, "the second request is rendered, not served the first one's answer");
   t.deepEqual(RenderResponse.decode(answerB), renderer.render(b));
   await call(svc, b);
-  t.is(renders, 2, "and is then remembered itself");
+  t.is(counting.renders, 2, "and is then remembered itself");
 });
 
 test("errors are not remembered, and the memo is bounded by entries and bytes", async (t) => {

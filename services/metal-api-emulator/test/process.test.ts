@@ -8,6 +8,22 @@ import { allocation } from "./harness.js";
 // The emulator as `npm run emulator` starts it: configured from the environment, stopped by SIGTERM.
 const MAIN = join(import.meta.dirname, "..", "src", "main.ts");
 
+/** A free port, a state file in a temp dir removed after the test, a quick provisioning clock. */
+async function processEnv(t: ExecutionContext, prefix: string, extra: Record<string, string>) {
+  const dir = makeTempDir(prefix);
+  t.teardown(dir.remove);
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    EMULATOR_STATE_FILE: join(dir.path, "state.json"),
+    EMULATOR_PROVISION_STEP: "50ms",
+    ...extra,
+  };
+  return { port, env };
+}
+
 /** Starts the emulator process with `env` and waits until it answers its health check. */
 async function startProcess(t: ExecutionContext, env: NodeJS.ProcessEnv) {
   const p = spawnProcess(process.execPath, ["--import", "tsx", MAIN], { env });
@@ -19,18 +35,10 @@ async function startProcess(t: ExecutionContext, env: NodeJS.ProcessEnv) {
 }
 
 test("runs from env config, signs with the configured keys, keeps state across a SIGTERM restart", async (t) => {
-  const dir = makeTempDir("emulator-process-");
-  t.teardown(dir.remove);
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
+  const { port, env } = await processEnv(t, "emulator-process-", {
     METAL_API_HMAC_EDIT_KEY: "edit-from-env",
-    EMULATOR_STATE_FILE: join(dir.path, "state.json"),
-    EMULATOR_PROVISION_STEP: "50ms",
     LOG_LEVEL: "info",
-  };
+  });
   const start = () => startProcess(t, env);
   const p1 = await start();
   const url = `http://127.0.0.1:${port}`;
@@ -50,17 +58,7 @@ test("runs from env config, signs with the configured keys, keeps state across a
 });
 
 test("kill -9 right after the answers loses nothing: the allocation, its IPs, a static IP and a network come back", async (t) => {
-  const dir = makeTempDir("emulator-kill9-");
-  t.teardown(dir.remove);
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    EMULATOR_STATE_FILE: join(dir.path, "state.json"),
-    EMULATOR_PROVISION_STEP: "50ms",
-    LOG_LEVEL: "warn",
-  };
+  const { port, env } = await processEnv(t, "emulator-kill9-", { LOG_LEVEL: "warn" });
   const p1 = await startProcess(t, env);
   const c = createMetalApiClient({ url: `http://127.0.0.1:${port}`, hmac: "metal-edit" });
   t.teardown(() => c.close());
