@@ -12,7 +12,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkHealth, commandPath } from "@metal-kube/testing";
-import { buildBundles, bundlePath } from "./build.js";
+import { buildBundles, serviceNodeArgs } from "./build.js";
 import {
   EMULATOR_PORT,
   GRPC_SERVICES,
@@ -211,7 +211,7 @@ try {
   const metalApiUrl = `http://127.0.0.1:${emulatorPort}`;
   const emulatorEntry = serviceEntry("metal-api-emulator");
   if (emulatorEntry) {
-    const emu = startPart("metal-api-emulator", process.execPath, [bundlePath("metal-api-emulator")], {
+    const emu = startPart("metal-api-emulator", process.execPath, serviceNodeArgs("metal-api-emulator"), {
       HOST: "127.0.0.1",
       PORT: String(emulatorPort),
       METAL_API_HMAC_VIEW_KEY: LOCAL_HMAC_KEY,
@@ -245,7 +245,7 @@ try {
       // Unset unless asked for: a KUBECONFIG in the developer's shell must not turn the adapters on.
       KUBECONFIG: kubeconfig,
     };
-    const part = startPart(svc.name, process.execPath, [bundlePath(svc.name)], env);
+    const part = startPart(svc.name, process.execPath, serviceNodeArgs(svc.name), env);
     started.push({ ...svc, address, part });
   }
   for (const svc of started) {

@@ -1,6 +1,16 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { binDir, goBuildDir, lockDir } from "./cache-paths.js";
 import { withFileLock } from "./file-lock.js";
 import { runCommand } from "./run-command.js";
@@ -167,4 +177,50 @@ export async function goModuleDir(module: string, version: string, expect = "go.
   if (!existsSync(join(info.Dir, expect)))
     throw new Error(`${module}@${version} has no ${expect} (looked in ${info.Dir})`);
   return info.Dir;
+}
+
+export interface BuildRepoGoBinaryOptions {
+  /** Binary name; the cached file is <name>-<hash of the sources>. */
+  name: string;
+  /** Directory of a Go main module in this repo (go.mod, go.sum, *.go). */
+  dir: string;
+  onProgress?: (line: string) => void;
+}
+
+function goSources(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) return goSources(p);
+    return /\.go$|^go\.(mod|sum)$/.test(n) && !n.endsWith("_test.go") ? [p] : [];
+  });
+}
+
+/**
+ * Builds a Go main module kept in this repo (the MCM bridge, the benchmarks' load generator) into
+ * ~/.cache/metal-kube/bin, once per state of its sources: an edit gets a new binary, a rerun none.
+ */
+export async function buildRepoGoBinary(o: BuildRepoGoBinaryOptions): Promise<string> {
+  const hash = createHash("sha256");
+  for (const f of goSources(o.dir).sort()) hash.update(relative(o.dir, f)).update(readFileSync(f));
+  const out = join(binDir(), `${o.name}-${hash.digest("hex").slice(0, 16)}`);
+  if (existsSync(out)) return out;
+  mkdirSync(binDir(), { recursive: true });
+  const progress = o.onProgress ?? (() => {});
+  return withFileLock(join(lockDir(), `${o.name}.lock`), async () => {
+    if (existsSync(out)) return out;
+    progress(`building ${o.name} (cold builds take minutes)`);
+    const started = Date.now();
+    const tmp = `${out}.tmp-${process.pid}`;
+    try {
+      await runCommand(goCommand(), ["build", "-trimpath", "-ldflags", DEFAULT_GO_LDFLAGS, "-o", tmp, "."], {
+        cwd: o.dir,
+        env: { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-buildvcs=false" },
+      });
+      renameSync(tmp, out);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    progress(`${o.name} built in ${Math.round((Date.now() - started) / 1000)} s`);
+    return out;
+  });
 }

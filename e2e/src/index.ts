@@ -26,7 +26,9 @@ export { ensureTestBinaries, type TestBinaries } from "./ensure-test-binaries.js
 export { withFileLock } from "./file-lock.js";
 export {
   type BuildGoBinaryOptions,
+  type BuildRepoGoBinaryOptions,
   buildGoBinary,
+  buildRepoGoBinary,
   DEFAULT_GO_COMMAND,
   DEFAULT_GO_LDFLAGS,
   type GoBinary,

@@ -1,7 +1,9 @@
 import {
   IgnitionRendererService,
+  Purpose,
   type RenderRequest,
   type RenderResponse,
+  SpecVersion,
 } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 
 /** Encoded responses kept; each is one OSC's user data, so the byte bound matters more. */
@@ -27,26 +29,46 @@ export function sampleKey(buf: Buffer): string {
   return `${buf.length}:${(h >>> 0).toString(36)}`;
 }
 
-/** The request fields events and logs use; equal request bytes mean equal fields. */
-type RequestMeta = Pick<RenderRequest, "namespace" | "name" | "type" | "purpose" | "specVersion"> & {
-  files: number;
-  units: number;
-};
-
 export interface MemoEntry {
   /** The request's bytes: a hit is decided by comparing them all, never by a hash alone. */
   requestBytes: Buffer;
+  /** The encoded response. */
   bytes: Buffer;
-  request: RequestMeta;
-  /** What events and logs need of the response, without decoding it again. */
-  summary: Pick<RenderResponse, "sha256" | "specVersion" | "warnings"> & {
-    size: number;
-    extensionFiles: number;
-  };
 }
 
 interface Tagged {
-  [MEMO]?: { key: string; requestBytes?: Buffer; hit?: MemoEntry; request?: RequestMeta };
+  [MEMO]?: { key: string; requestBytes?: Buffer; hit?: MemoEntry };
+}
+
+/**
+ * What a hit's handler returns: serialized as the remembered bytes. A class rather than a literal with
+ * a property defined on it, which would cost a dictionary-mode object per call.
+ */
+class ReplayedResponse implements RenderResponse {
+  readonly userData = Buffer.alloc(0);
+  readonly specVersion = "";
+  readonly sha256 = "";
+  readonly extensionFiles = [];
+  readonly extensionUnits = [];
+  readonly warnings = [];
+  constructor(readonly encoded: Buffer) {}
+}
+
+/** The stand-in request of a hit: never decoded, so it carries only the memo tag. */
+class UndecodedRequest implements RenderRequest {
+  readonly namespace = "";
+  readonly name = "";
+  readonly type = "";
+  readonly purpose = Purpose.PURPOSE_UNSPECIFIED;
+  readonly files = [];
+  readonly units = [];
+  readonly containerRuntime = undefined;
+  readonly providerConfig = undefined;
+  readonly specVersion = SpecVersion.SPEC_VERSION_UNSPECIFIED;
+  readonly [MEMO]: Tagged[typeof MEMO];
+  constructor(key: string, hit: MemoEntry) {
+    this[MEMO] = { key, hit };
+  }
 }
 
 export interface RenderMemoOptions {
@@ -78,7 +100,6 @@ export function createRenderMemo(options: RenderMemoOptions = {}): RenderMemo {
   const maxBytes = options.maxBytes ?? DEFAULT_MEMO_MAX_BYTES;
   const entries = new Map<string, MemoEntry>();
   let total = 0;
-  const REPLAY = Symbol("replay");
 
   const store = (key: string, entry: MemoEntry) => {
     const size = (e: MemoEntry) => e.bytes.length + e.requestBytes.length;
@@ -105,24 +126,10 @@ export function createRenderMemo(options: RenderMemoOptions = {}): RenderMemo {
         const key = sampleKey(buf);
         const hit = entries.get(key);
         if (hit?.requestBytes.equals(buf)) {
-          // Most recently used goes last. The request is not decoded at all: a stand-in carries
-          // what events and logs need.
+          // Most recently used goes last. The request is not decoded at all.
           entries.delete(key);
           entries.set(key, hit);
-          const m = hit.request;
-          const stub: RenderRequest & Tagged = {
-            namespace: m.namespace,
-            name: m.name,
-            type: m.type,
-            purpose: m.purpose,
-            files: [],
-            units: [],
-            containerRuntime: undefined,
-            providerConfig: undefined,
-            specVersion: m.specVersion,
-          };
-          stub[MEMO] = { key, hit };
-          return stub;
+          return new UndecodedRequest(key, hit);
         }
         const req = base.requestDeserialize(buf) as RenderRequest & Tagged;
         // A large message is a buffer of its own (grpc-js joins its chunks into one); a small one may be a
@@ -132,23 +139,10 @@ export function createRenderMemo(options: RenderMemoOptions = {}): RenderMemo {
         return req;
       },
       responseSerialize(res: RenderResponse): Buffer {
-        const replay = (res as RenderResponse & { [REPLAY]?: Buffer })[REPLAY];
-        if (replay) return replay;
+        if (res instanceof ReplayedResponse) return res.encoded;
         const bytes = base.responseSerialize(res);
         const tag = (res as RenderResponse & Tagged)[MEMO];
-        if (tag?.request && tag.requestBytes)
-          store(tag.key, {
-            requestBytes: tag.requestBytes,
-            bytes,
-            request: tag.request,
-            summary: {
-              sha256: res.sha256,
-              specVersion: res.specVersion,
-              warnings: res.warnings,
-              size: res.userData.length,
-              extensionFiles: res.extensionFiles.length,
-            },
-          });
+        if (tag?.requestBytes) store(tag.key, { requestBytes: tag.requestBytes, bytes });
         return bytes;
       },
     },
@@ -159,35 +153,10 @@ export function createRenderMemo(options: RenderMemoOptions = {}): RenderMemo {
     hit: (req) => (req as RenderRequest & Tagged)[MEMO]?.hit,
     remember(req, res) {
       const tag = (req as RenderRequest & Tagged)[MEMO];
-      if (tag) {
-        const request: RequestMeta = {
-          namespace: req.namespace,
-          name: req.name,
-          type: req.type,
-          purpose: req.purpose,
-          specVersion: req.specVersion,
-          files: req.files.length,
-          units: req.units.length,
-        };
-        Object.defineProperty(res, MEMO, {
-          value: { key: tag.key, requestBytes: tag.requestBytes, request },
-          enumerable: false,
-        });
-      }
+      if (tag) Object.defineProperty(res, MEMO, { value: { key: tag.key, requestBytes: tag.requestBytes } });
       return res;
     },
-    replay(entry) {
-      const stand: RenderResponse = {
-        userData: Buffer.alloc(0),
-        specVersion: entry.summary.specVersion,
-        sha256: entry.summary.sha256,
-        extensionFiles: [],
-        extensionUnits: [],
-        warnings: entry.summary.warnings,
-      };
-      Object.defineProperty(stand, REPLAY, { value: entry.bytes, enumerable: false });
-      return stand;
-    },
+    replay: (entry) => new ReplayedResponse(entry.bytes),
     get size() {
       return entries.size;
     },

@@ -19,28 +19,17 @@ export interface IgnitionServiceOptions {
 const purposeName = (p: Purpose): RenderedEvent["purpose"] =>
   p === Purpose.PURPOSE_RECONCILE ? "reconcile" : "provision";
 
-/** The gRPC face of the renderer: one event per call, success or failure. */
+/** The gRPC face of the renderer: an event per render and per failure (memo repeats emit none). */
 export function createIgnitionService(options: IgnitionServiceOptions): ServiceRegistration {
   const { renderer, memo } = options;
   const events = options.events ?? noopEventSink;
   return defineService(memo?.definition ?? IgnitionRendererService, {
     async render(req: RenderRequest): Promise<RenderResponse> {
       const hit = memo?.hit(req);
-      if (hit) {
-        events.emit("rendered", {
-          namespace: hit.request.namespace,
-          name: hit.request.name,
-          type: hit.request.type,
-          purpose: purposeName(hit.request.purpose),
-          specVersion: hit.summary.specVersion,
-          checksum: hit.summary.sha256,
-          size: hit.summary.size,
-          files: hit.request.files + hit.summary.extensionFiles,
-          units: hit.request.units,
-          warnings: hit.summary.warnings.length,
-        });
-        return (memo as RenderMemo).replay(hit);
-      }
+      // A hit is a byte-identical request answered with the bytes already rendered (and announced) for
+      // this OSC: the adapter's resync of an unchanged OSC. Events announce new user data, so a repeat
+      // emits none; publishing one per resync cost more CPU than serving the call.
+      if (hit) return (memo as RenderMemo).replay(hit);
       try {
         const res = renderer.render(req);
         events.emit("rendered", {

@@ -1,5 +1,6 @@
 import { RenderRequest, RenderResponse } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 import test from "ava";
+import { createRecordingEventSink } from "../src/events.js";
 import { createRenderMemo, sampleKey } from "../src/render-memo.js";
 import { createRenderer } from "../src/renderer.js";
 import { createIgnitionService } from "../src/service.js";
@@ -87,4 +88,27 @@ test("errors are not remembered, and the memo is bounded by entries and bytes", 
   const svc2 = createIgnitionService({ renderer, memo: small });
   for (let i = 0; i < 5; i++) await call(svc2, request({ files: [plainFile("/etc/a", `v${i}`)] }));
   t.true(small.bytes <= 3000 && small.size >= 1, `${small.size} entries, ${small.bytes} bytes`);
+});
+
+test("a repeat answered from the memo emits no second rendered event; a changed OSC does", async (t) => {
+  const events = createRecordingEventSink();
+  const svc = createIgnitionService({ renderer, memo: createRenderMemo(), events });
+  const req = request({ files: [plainFile("/etc/a", "a")] });
+  await call(svc, req);
+  await call(svc, req);
+  t.deepEqual(
+    events.events.map((e) => e.action),
+    ["rendered"],
+  );
+  await call(svc, request({ files: [plainFile("/etc/a", "b")] }));
+  t.is(events.events.length, 2);
+  const [first, second] = events.events.map((e) => e.data as { checksum: string; name: string });
+  t.is(first?.name, req.name);
+  t.not(first?.checksum, second?.checksum);
+  // Without a memo every call renders and announces itself.
+  const plain = createRecordingEventSink();
+  const svc2 = createIgnitionService({ renderer, events: plain });
+  await call(svc2, req);
+  await call(svc2, req);
+  t.is(plain.events.length, 2);
 });
