@@ -65,125 +65,191 @@ if (pct(warm, 0.5) > 1) misses.push("in-process p50");
 // 2. Through gRPC: the real service process, started as deployed (its bundle and node options); load from
 // grpc-js clients in this process and from a Go load generator (bench/loadgen), which needs far less
 // CPU per call: client and server share this host's cores, so the client's cost caps what is measured.
-function cpuMicros(pid: number): number {
+// Then the same with GRPC_WORKERS=2 (one process per core) and several client connections.
+const ticks = (pid: number): number => {
   const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+  return Number(fields[11]) + Number(fields[12]);
+};
+/** The processes of a service: it and its workers. */
+const processes = (pid: number): number[] => {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean);
+    return [pid, ...children.map(Number)];
+  } catch {
+    return [pid];
+  }
+};
+/** CPU of a service process and its workers, in microseconds. */
+const cpuMicros = (pid: number): number => processes(pid).reduce((sum, p) => sum + ticks(p), 0) * 10_000;
 const rssKiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  processes(pid).reduce(
+    (sum, p) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0),
+    0,
+  );
 
-const port = await freePort();
-const address = `127.0.0.1:${port}`;
 const loadgen = await buildRepoGoBinary({
   name: "bench-loadgen",
   dir: join(import.meta.dirname, "loadgen"),
   onProgress: (line) => console.log(line),
 });
-// The service as deployed: its bundle (`npm run bench` builds them first) and node options.
-const child = spawn(process.execPath, serviceNodeArgs("ignition"), {
-  env: {
-    ...process.env,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-    GRPC_LISTEN: address,
-    METRICS_LISTEN: "127.0.0.1:0",
-    EVENTS_OUTBOX_DIR: `/tmp/ignition-bench-outbox-${process.pid}`,
-  },
-  stdio: "ignore",
-});
+const rawBytes = Buffer.from(RenderRequest.encode(osc).finish());
+const work = mkdtempSync(join(tmpdir(), "ignition-bench-"));
+const requestFile = join(work, "request.bin");
+writeFileSync(requestFile, rawBytes);
+const METHOD = "/metalstack.ignition.v1.IgnitionRenderer/Render";
 const clientOptions = {
   "grpc.max_receive_message_length": 64 * 1024 * 1024,
   // A 140 KiB response needs several 64 KiB windows otherwise: round trips that cost a lot on a busy host.
   "grpc-node.flow_control_window": 4 * 1024 * 1024,
 };
-const client = new IgnitionRendererClient(address, credentials.createInsecure(), clientOptions);
-// The same call with the request encoded once: what the service itself sustains, without this
-// process spending ~2 ms of its own CPU encoding 280 KiB for every call.
-const raw = new Client(address, credentials.createInsecure(), clientOptions);
-const rawBytes = Buffer.from(RenderRequest.encode(osc).finish());
-await new Promise<void>((resolve, reject) =>
-  client.waitForReady(Date.now() + 30_000, (e) => (e ? reject(e) : resolve())),
-);
-const calls = {
-  "typed client": () =>
-    new Promise<void>((resolve, reject) =>
-      client.render(osc, new Metadata(), (err) => (err ? reject(err) : resolve())),
-    ),
-  "pre-encoded request": () =>
-    new Promise<void>((resolve, reject) =>
-      raw.makeUnaryRequest(
-        "/metalstack.ignition.v1.IgnitionRenderer/Render",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        rawBytes,
-        new Metadata(),
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    ),
-};
-const run = async (call: () => Promise<void>, durationMs: number, lat?: number[]) => {
-  const end = performance.now() + durationMs;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await call();
-        lat?.push(performance.now() - t);
-        n++;
-      }
-    }),
+
+/** The service as deployed: its bundle (`npm run bench` builds them first) and node options. */
+async function startService(workers: number) {
+  const address = `127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, serviceNodeArgs("ignition"), {
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
+      GRPC_LISTEN: address,
+      GRPC_WORKERS: String(workers),
+      METRICS_LISTEN: "127.0.0.1:0",
+      EVENTS_OUTBOX_DIR: join(work, `outbox-${workers}`),
+    },
+    stdio: "ignore",
+  });
+  const probe = new Client(address, credentials.createInsecure());
+  await new Promise<void>((resolve, reject) =>
+    probe.waitForReady(Date.now() + 30_000, (e) => (e ? reject(e) : resolve())),
   );
-  return n;
-};
-const pid = child.pid as number;
+  probe.close();
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return { address, pid: child.pid as number, stop };
+}
+
 let best = 0;
-for (const [name, call] of Object.entries(calls)) {
-  await run(call, 1500);
-  const rss0 = rssKiB(pid);
-  const cpu0 = cpuMicros(pid);
-  const lat: number[] = [];
-  const t0 = performance.now();
-  const n = await run(call, GRPC_MS, lat);
-  const secs = (performance.now() - t0) / 1000;
-  const cpuPer = (cpuMicros(pid) - cpu0) / n;
-  lat.sort((a, b) => a - b);
-  const rps = n / secs;
+const report = (
+  label: string,
+  pid: number,
+  rss0: number,
+  cpu0: number,
+  calls: number,
+  secs: number,
+  p50: number,
+  p99: number,
+) => {
+  const cpuPer = (cpuMicros(pid) - cpu0) / calls;
+  const rps = calls / secs;
   best = Math.max(best, rps);
   console.log(
-    `gRPC loopback, ${name}, concurrency ${CONCURRENCY}: ${rps.toFixed(0)} renders/s  p50 ${ms(pct(lat, 0.5))}  p99 ${ms(pct(lat, 0.99))}  ` +
-      `server CPU ${cpuPer.toFixed(0)} us/render (= ${(1e6 / cpuPer).toFixed(0)}/s per core)  server RSS ${(rss0 / 1024).toFixed(0)} -> ${(rssKiB(pid) / 1024).toFixed(0)} MiB`,
+    `gRPC loopback, ${label}: ${rps.toFixed(0)} renders/s  p50 ${ms(p50)}  p99 ${ms(p99)}  ` +
+      `server CPU ${cpuPer.toFixed(0)} us/render  server RSS ${(rss0 / 1024).toFixed(0)} -> ${(rssKiB(pid) / 1024).toFixed(0)} MiB`,
   );
-}
-{
-  const dir = mkdtempSync(join(tmpdir(), "ignition-bench-"));
-  const data = join(dir, "request.bin");
-  writeFileSync(data, rawBytes);
-  const method = "/metalstack.ignition.v1.IgnitionRenderer/Render";
-  const args = ["-addr", address, "-method", method, "-data", data, "-c", String(CONCURRENCY)];
+};
+const goLoad = async (label: string, svc: { address: string; pid: number }, conns: number) => {
+  const args = [
+    "-addr",
+    svc.address,
+    "-method",
+    METHOD,
+    "-data",
+    requestFile,
+    "-c",
+    String(CONCURRENCY),
+    "-conns",
+    String(conns),
+  ];
   await promisify(execFile)(loadgen, [...args, "-d", "1500ms", "-warmup", "1ms"]);
-  const rss0 = rssKiB(pid);
-  const cpu0 = cpuMicros(pid);
+  const rss0 = rssKiB(svc.pid);
+  const cpu0 = cpuMicros(svc.pid);
   const { stdout } = await promisify(execFile)(loadgen, [...args, "-d", `${GRPC_MS}ms`, "-warmup", "1ms"]);
   const r = JSON.parse(stdout) as { calls: number; seconds: number; p50Ms: number; p99Ms: number };
-  const cpuPer = (cpuMicros(pid) - cpu0) / r.calls;
-  const rps = r.calls / r.seconds;
-  best = Math.max(best, rps);
-  rmSync(dir, { recursive: true, force: true });
-  console.log(
-    `gRPC loopback, Go load generator, concurrency ${CONCURRENCY}: ${rps.toFixed(0)} renders/s  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ` +
-      `server CPU ${cpuPer.toFixed(0)} us/render (= ${(1e6 / cpuPer).toFixed(0)}/s per core)  server RSS ${(rss0 / 1024).toFixed(0)} -> ${(rssKiB(pid) / 1024).toFixed(0)} MiB`,
+  report(
+    `${label}, Go load generator, ${conns} connection(s), concurrency ${CONCURRENCY}`,
+    svc.pid,
+    rss0,
+    cpu0,
+    r.calls,
+    r.seconds,
+    r.p50Ms,
+    r.p99Ms,
   );
+};
+
+const single = await startService(1);
+{
+  const client = new IgnitionRendererClient(single.address, credentials.createInsecure(), clientOptions);
+  // The same call with the request encoded once: without this process spending ~2 ms of its own CPU
+  // encoding 280 KiB for every call.
+  const raw = new Client(single.address, credentials.createInsecure(), clientOptions);
+  const calls = {
+    "typed grpc-js client": () =>
+      new Promise<void>((resolve, reject) =>
+        client.render(osc, new Metadata(), (err) => (err ? reject(err) : resolve())),
+      ),
+    "grpc-js client, request encoded once": () =>
+      new Promise<void>((resolve, reject) =>
+        raw.makeUnaryRequest(
+          METHOD,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          rawBytes,
+          new Metadata(),
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      ),
+  };
+  const run = async (call: () => Promise<void>, durationMs: number, lat?: number[]) => {
+    const end = performance.now() + durationMs;
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < end) {
+          const t = performance.now();
+          await call();
+          lat?.push(performance.now() - t);
+          n++;
+        }
+      }),
+    );
+    return n;
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    await run(call, 1500);
+    const rss0 = rssKiB(single.pid);
+    const cpu0 = cpuMicros(single.pid);
+    const lat: number[] = [];
+    const t0 = performance.now();
+    const n = await run(call, GRPC_MS, lat);
+    const secs = (performance.now() - t0) / 1000;
+    lat.sort((a, b) => a - b);
+    report(
+      `1 process, ${name}, concurrency ${CONCURRENCY}`,
+      single.pid,
+      rss0,
+      cpu0,
+      n,
+      secs,
+      pct(lat, 0.5),
+      pct(lat, 0.99),
+    );
+  }
+  client.close();
+  raw.close();
+  await goLoad("1 process", single, 1);
 }
+await single.stop();
+const two = await startService(2);
+await goLoad("GRPC_WORKERS=2", two, 4);
+await two.stop();
+rmSync(work, { recursive: true, force: true });
 console.log(
   `(target >= 2,000 renders/s; host load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
 );
 if (best < 2000) misses.push("gRPC renders/s");
-client.close();
-raw.close();
-await new Promise<void>((resolve) => {
-  child.once("exit", () => resolve());
-  child.kill("SIGTERM");
-});
 
 // 3. Memory over many renders: heap after a full GC, sampled every tenth of the run.
 const samples: number[] = [];

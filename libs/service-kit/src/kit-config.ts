@@ -1,4 +1,14 @@
-import { ConfigError, duration, enumOf, field, hostPort, listenAddress, text, url } from "@metal-kube/config";
+import {
+  ConfigError,
+  duration,
+  enumOf,
+  field,
+  hostPort,
+  integer,
+  listenAddress,
+  text,
+  url,
+} from "@metal-kube/config";
 import type { TlsOptions } from "./credentials.js";
 
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -13,6 +23,11 @@ export function kitConfigSpec(name: string, defaults: { listen: string; metricsL
     metricsListen: field("METRICS_LISTEN", hostPort(), {
       default: defaults.metricsListen,
       description: "HTTP address of /metrics, /healthz and /readyz",
+    }),
+    workers: field("GRPC_WORKERS", integer(1, 256), {
+      default: "1",
+      description:
+        "processes serving gRPC on the one address (a primary forks them); more than 1 uses more cores",
     }),
     tlsCertFile: field("TLS_CERT_FILE", text(), {
       optional: true,

@@ -1,10 +1,10 @@
 import { createServer } from "node:http";
-import type { Registry } from "prom-client";
 import { splitHostPort } from "./listen-address.js";
 
 export interface MetricsServerOptions {
   listen: string;
-  registry: Registry;
+  /** What /metrics serves: a registry, or the primary's sum over its workers. */
+  registry: { metrics(): Promise<string>; contentType: string };
   /** /readyz answers 200 only while this is true. */
   ready: () => boolean;
 }

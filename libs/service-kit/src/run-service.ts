@@ -7,6 +7,7 @@ import { registerEventMetrics } from "./event-metrics.js";
 import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
 import { kitConfigSpec, tlsFromConfig } from "./kit-config.js";
 import type { ErrorMapper } from "./service-error.js";
+import { joinPrimary, runPrimary, workerIndex, workerOutboxDir } from "./workers.js";
 
 export type KitConfig = ConfigValues<ReturnType<typeof kitConfigSpec>>;
 
@@ -58,13 +59,28 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
-  const logger = createLogger({ name: o.name, level: kit.logLevel });
+  const worker = workerIndex(env);
+  const rootLogger = createLogger({ name: o.name, level: kit.logLevel });
+  const logger = worker === undefined ? rootLogger : rootLogger.child({ worker });
+  if (kit.workers > 1 && worker === undefined) {
+    if (kit.listen.startsWith("unix:")) {
+      process.stderr.write("GRPC_WORKERS: more than 1 needs a TCP GRPC_LISTEN, not a unix socket\n");
+      process.exit(2);
+    }
+    return runPrimary({
+      name: o.name,
+      workers: kit.workers,
+      metricsListen: kit.metricsListen,
+      shutdownTimeoutMs: kit.shutdownTimeoutMs,
+      logger,
+    });
+  }
   // Opened before setup so a service can publish from its first call; a locked or unwritable outbox stops
   // the service here, because events published into it would be lost.
   const events = createEventPublisher({
     service: o.name,
     natsUrl: kit.natsUrl,
-    outboxDir: kit.outboxDir,
+    outboxDir: worker === undefined ? kit.outboxDir : workerOutboxDir(kit.outboxDir, worker),
     logger,
   });
   const eventsReady = events.ready().catch((err: unknown) => {
@@ -76,7 +92,8 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
   const server = createGrpcServer({
     name: o.name,
     listen: kit.listen,
-    metricsListen: kit.metricsListen,
+    // A worker's metrics reach /metrics through its primary.
+    metricsListen: worker === undefined ? kit.metricsListen : undefined,
     tls,
     logger,
     services: setup.services,
@@ -107,14 +124,19 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
       exitAfterFlush(logger, 1);
     }
   };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  const primary =
+    worker === undefined ? undefined : joinPrimary(server.metrics.registry, (r) => void shutdown(r));
+  if (!primary) {
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+  }
 
   await server.start();
   await Promise.all([setup.ready?.() ?? Promise.resolve(), eventsReady]);
   if (!shuttingDown) {
     server.setServing(true);
     logger.info("serving");
+    primary?.serving();
   }
   return server;
 }
