@@ -1,8 +1,8 @@
 // Ignition render benchmarks for a Gardener-sized OSC (60 files, ~220 KB of content, 20 units).
 // Targets (issue 6): render p50 <= 1 ms in-process; >= 2,000 renders/s through gRPC on loopback;
 // memory flat over 100,000 renders. Prints figures; exits non-zero when a target is missed.
-import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,11 +10,11 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import { IgnitionRendererClient, RenderRequest } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
-import { freePort } from "@metal-kube/testing";
 import { buildRepoGoBinary } from "../e2e/src/go-builder.js";
 import { serviceNodeArgs } from "../scripts/build.js";
 import { createRenderer } from "../services/ignition/src/renderer.js";
 import { contentBytes, gardenerSizedOsc } from "./fixtures/ignition-osc.js";
+import { cpuMicros, rssKiB, startServerProcess } from "./fixtures/server-process.js";
 
 const GRPC_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -66,27 +66,6 @@ if (pct(warm, 0.5) > 1) misses.push("in-process p50");
 // grpc-js clients in this process and from a Go load generator (bench/loadgen), which needs far less
 // CPU per call: client and server share this host's cores, so the client's cost caps what is measured.
 // Then the same with GRPC_WORKERS=2 (one process per core) and several client connections.
-const ticks = (pid: number): number => {
-  const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-};
-/** The processes of a service: it and its workers. */
-const processes = (pid: number): number[] => {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean);
-    return [pid, ...children.map(Number)];
-  } catch {
-    return [pid];
-  }
-};
-/** CPU of a service process and its workers, in microseconds. */
-const cpuMicros = (pid: number): number => processes(pid).reduce((sum, p) => sum + ticks(p), 0) * 10_000;
-const rssKiB = (pid: number) =>
-  processes(pid).reduce(
-    (sum, p) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0),
-    0,
-  );
-
 const loadgen = await buildRepoGoBinary({
   name: "bench-loadgen",
   dir: join(import.meta.dirname, "loadgen"),
@@ -104,31 +83,11 @@ const clientOptions = {
 };
 
 /** The service as deployed: its bundle (`npm run bench` builds them first) and node options. */
-async function startService(workers: number) {
-  const address = `127.0.0.1:${await freePort()}`;
-  const child = spawn(process.execPath, serviceNodeArgs("ignition"), {
-    env: {
-      ...process.env,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-      GRPC_LISTEN: address,
-      GRPC_WORKERS: String(workers),
-      METRICS_LISTEN: "127.0.0.1:0",
-      EVENTS_OUTBOX_DIR: join(work, `outbox-${workers}`),
-    },
-    stdio: "ignore",
+const startService = (workers: number) =>
+  startServerProcess(serviceNodeArgs("ignition"), {
+    GRPC_WORKERS: String(workers),
+    EVENTS_OUTBOX_DIR: join(work, `outbox-${workers}`),
   });
-  const probe = new Client(address, credentials.createInsecure());
-  await new Promise<void>((resolve, reject) =>
-    probe.waitForReady(Date.now() + 30_000, (e) => (e ? reject(e) : resolve())),
-  );
-  probe.close();
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  return { address, pid: child.pid as number, stop };
-}
 
 let best = 0;
 const report = (

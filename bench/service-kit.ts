@@ -1,12 +1,10 @@
 // A unary call through the service kit vs a bare grpc-js server with the same proto, on loopback.
 // Each server runs in its own process (as in production); the client runs here. Prints p50/p99 latency
 // and calls/s at concurrency 1 and 64, and the kit's overhead. Target: at most 15% over bare grpc-js.
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { EchoServiceClient } from "@metal-kube/proto/metalstack/echo/v1/echo";
-import { freePort } from "@metal-kube/testing";
 import { bundleEntry } from "../scripts/build.js";
+import { cpuMicros, startServerProcess } from "./fixtures/server-process.js";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const WARMUP_MS = 1500;
@@ -19,41 +17,9 @@ interface Result {
   p99: number;
 }
 
-/**
- * Starts a server fixture as deployed (an esbuild bundle run by plain node, not through tsx) with its
- * output to /dev/null (as a log shipper would take it) on a free port.
- */
+/** Starts a server fixture as deployed: an esbuild bundle run by plain node, not through tsx. */
 async function startServer(fixture: string) {
-  const bundle = await bundleEntry(`bench-${fixture}`, `bench/fixtures/${fixture}.ts`);
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [bundle], {
-    env: {
-      ...process.env,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-      GRPC_LISTEN: address,
-      METRICS_LISTEN: "127.0.0.1:0",
-      PORT: String(port),
-    },
-    stdio: "ignore",
-  });
-  const probe = new EchoServiceClient(address, credentials.createInsecure());
-  await new Promise<void>((resolve, reject) =>
-    probe.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve())),
-  );
-  probe.close();
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  return { stop, address, pid: child.pid! };
-}
-
-/** utime + stime of a process in microseconds, from /proc (clock ticks are 100 Hz on Linux). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return startServerProcess([await bundleEntry(`bench-${fixture}`, `bench/fixtures/${fixture}.ts`)]);
 }
 
 async function measure(address: string, pid: number, concurrency: number): Promise<Result> {
