@@ -13,6 +13,7 @@ import { IgnitionRendererClient, RenderRequest } from "@metal-kube/proto/metalst
 import { buildRepoGoBinary } from "../e2e/src/go-builder.js";
 import { serviceNodeArgs } from "../scripts/build.js";
 import { createRenderer } from "../services/ignition/src/renderer.js";
+import { callLoop } from "./fixtures/call-loop.js";
 import { contentBytes, gardenerSizedOsc } from "./fixtures/ignition-osc.js";
 import { cpuMicros, rssKiB, startServerProcess } from "./fixtures/server-process.js";
 
@@ -90,51 +91,36 @@ const startService = (workers: number) =>
   });
 
 let best = 0;
-const report = (
-  label: string,
-  pid: number,
-  rss0: number,
-  cpu0: number,
-  calls: number,
-  secs: number,
-  p50: number,
-  p99: number,
-) => {
-  const cpuPer = (cpuMicros(pid) - cpu0) / calls;
-  const rps = calls / secs;
+interface Load {
+  calls: number;
+  seconds: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+/** Runs one load against a service and prints its rate, latency, and the server's CPU and RSS meanwhile. */
+const measure = async (label: string, pid: number, load: () => Promise<Load>) => {
+  const rss0 = rssKiB(pid);
+  const cpu0 = cpuMicros(pid);
+  const r = await load();
+  const cpuPer = (cpuMicros(pid) - cpu0) / r.calls;
+  const rps = r.calls / r.seconds;
   best = Math.max(best, rps);
   console.log(
-    `gRPC loopback, ${label}: ${rps.toFixed(0)} renders/s  p50 ${ms(p50)}  p99 ${ms(p99)}  ` +
+    `gRPC loopback, ${label}: ${rps.toFixed(0)} renders/s  p50 ${ms(r.p50Ms)}  p99 ${ms(r.p99Ms)}  ` +
       `server CPU ${cpuPer.toFixed(0)} us/render  server RSS ${(rss0 / 1024).toFixed(0)} -> ${(rssKiB(pid) / 1024).toFixed(0)} MiB`,
   );
 };
 const goLoad = async (label: string, svc: { address: string; pid: number }, conns: number) => {
-  const args = [
-    "-addr",
-    svc.address,
-    "-method",
-    METHOD,
-    "-data",
-    requestFile,
-    "-c",
-    String(CONCURRENCY),
-    "-conns",
-    String(conns),
-  ];
-  await promisify(execFile)(loadgen, [...args, "-d", "1500ms", "-warmup", "1ms"]);
-  const rss0 = rssKiB(svc.pid);
-  const cpu0 = cpuMicros(svc.pid);
-  const { stdout } = await promisify(execFile)(loadgen, [...args, "-d", `${GRPC_MS}ms`, "-warmup", "1ms"]);
-  const r = JSON.parse(stdout) as { calls: number; seconds: number; p50Ms: number; p99Ms: number };
-  report(
+  const args = ["-addr", svc.address, "-method", METHOD, "-data", requestFile];
+  args.push("-c", String(CONCURRENCY), "-conns", String(conns), "-warmup", "1ms");
+  await promisify(execFile)(loadgen, [...args, "-d", "1500ms"]);
+  await measure(
     `${label}, Go load generator, ${conns} connection(s), concurrency ${CONCURRENCY}`,
     svc.pid,
-    rss0,
-    cpu0,
-    r.calls,
-    r.seconds,
-    r.p50Ms,
-    r.p99Ms,
+    async () => {
+      const { stdout } = await promisify(execFile)(loadgen, [...args, "-d", `${GRPC_MS}ms`]);
+      return JSON.parse(stdout) as Load;
+    },
   );
 };
 
@@ -161,40 +147,16 @@ const single = await startService(1);
         ),
       ),
   };
-  const run = async (call: () => Promise<void>, durationMs: number, lat?: number[]) => {
-    const end = performance.now() + durationMs;
-    let n = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (performance.now() < end) {
-          const t = performance.now();
-          await call();
-          lat?.push(performance.now() - t);
-          n++;
-        }
-      }),
-    );
-    return n;
-  };
   for (const [name, call] of Object.entries(calls)) {
-    await run(call, 1500);
-    const rss0 = rssKiB(single.pid);
-    const cpu0 = cpuMicros(single.pid);
-    const lat: number[] = [];
-    const t0 = performance.now();
-    const n = await run(call, GRPC_MS, lat);
-    const secs = (performance.now() - t0) / 1000;
-    lat.sort((a, b) => a - b);
-    report(
-      `1 process, ${name}, concurrency ${CONCURRENCY}`,
-      single.pid,
-      rss0,
-      cpu0,
-      n,
-      secs,
-      pct(lat, 0.5),
-      pct(lat, 0.99),
-    );
+    await callLoop(call, CONCURRENCY, 1500);
+    await measure(`1 process, ${name}, concurrency ${CONCURRENCY}`, single.pid, async () => {
+      const lat: number[] = [];
+      const t0 = performance.now();
+      const n = await callLoop(call, CONCURRENCY, GRPC_MS, lat);
+      const seconds = (performance.now() - t0) / 1000;
+      lat.sort((a, b) => a - b);
+      return { calls: n, seconds, p50Ms: pct(lat, 0.5), p99Ms: pct(lat, 0.99) };
+    });
   }
   client.close();
   raw.close();

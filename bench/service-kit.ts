@@ -4,6 +4,7 @@
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { EchoServiceClient } from "@metal-kube/proto/metalstack/echo/v1/echo";
 import { bundleEntry } from "../scripts/build.js";
+import { callLoop } from "./fixtures/call-loop.js";
 import { cpuMicros, startServerProcess } from "./fixtures/server-process.js";
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
@@ -29,23 +30,11 @@ async function measure(address: string, pid: number, concurrency: number): Promi
     new Promise<void>((resolve, reject) =>
       client.echo(req, new Metadata(), (err) => (err ? reject(err) : resolve())),
     );
-  const run = async (ms: number, record: number[] | undefined) => {
-    const end = performance.now() + ms;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) {
-          const t = performance.now();
-          await once();
-          record?.push(performance.now() - t);
-        }
-      }),
-    );
-  };
-  await run(WARMUP_MS, undefined);
+  await callLoop(once, concurrency, WARMUP_MS);
   const lat: number[] = [];
   const cpu0 = cpuMicros(pid);
   const t0 = performance.now();
-  await run(DURATION_MS, lat);
+  await callLoop(once, concurrency, DURATION_MS, lat);
   const cpu = cpuMicros(pid) - cpu0;
   const secs = (performance.now() - t0) / 1000;
   client.close();

@@ -97,6 +97,36 @@ export const goEnv = (): NodeJS.ProcessEnv => ({
 });
 
 /**
+ * Builds `out` once: under a lock file shared by concurrent callers, `build` writes a temporary file that
+ * is renamed into place, so no caller ever sees half a binary. Returns undefined when another process
+ * had built it meanwhile.
+ */
+async function buildOnce(
+  out: string,
+  lockName: string,
+  build: (tmp: string) => Promise<void>,
+  onWait: (pid: number) => void,
+): Promise<{ buildMs: number } | undefined> {
+  mkdirSync(binDir(), { recursive: true });
+  return withFileLock(
+    join(lockDir(), `${lockName}.lock`),
+    async () => {
+      if (existsSync(out)) return undefined;
+      const started = Date.now();
+      const tmp = `${out}.tmp-${process.pid}`;
+      try {
+        await build(tmp);
+        renameSync(tmp, out);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+      return { buildMs: Date.now() - started };
+    },
+    { onWait },
+  );
+}
+
+/**
  * Builds a Go main package from a pinned module version in its own small module under
  * ~/.cache/metal-kube/go/<name>-<version>/ and caches the binary at ~/.cache/metal-kube/bin/<name>-<version>.
  * Rebuilds only when the binary is absent; concurrent callers wait on a lock file and share the result.
@@ -106,45 +136,26 @@ export async function buildGoBinary(o: BuildGoBinaryOptions): Promise<GoBinary> 
   const out = goBinaryPath(o.name, o.version);
   if (existsSync(out)) return { path: out, built: false, buildMs: 0 };
   const progress = o.onProgress ?? (() => {});
-  return withFileLock(
-    join(lockDir(), `${key}.lock`),
-    async () => {
-      if (existsSync(out)) return { path: out, built: false, buildMs: 0 };
-      const started = Date.now();
+  const done = await buildOnce(
+    out,
+    key,
+    async (tmp) => {
       const dir = goBuildDir(key);
       mkdirSync(dir, { recursive: true });
-      mkdirSync(binDir(), { recursive: true });
       writeFileSync(join(dir, "go.mod"), goModText(o, await localGoVersion()));
       const env = goEnv();
       progress(`${key}: go mod download ${o.module}@${o.version}`);
       await runCommand(goCommand(), ["mod", "download", o.module], { cwd: dir, env });
       progress(`${key}: go build ${o.pkg} (cold builds take minutes)`);
-      const tmp = `${out}.tmp-${process.pid}`;
-      try {
-        await runCommand(
-          goCommand(),
-          [
-            "build",
-            "-trimpath",
-            ...(o.goFlags ?? []),
-            "-ldflags",
-            o.ldflags ?? DEFAULT_GO_LDFLAGS,
-            "-o",
-            tmp,
-            o.pkg,
-          ],
-          { cwd: dir, env },
-        );
-        renameSync(tmp, out);
-      } finally {
-        rmSync(tmp, { force: true });
-      }
-      const buildMs = Date.now() - started;
-      progress(`${key}: built in ${(buildMs / 1000).toFixed(0)} s -> ${out}`);
-      return { path: out, built: true, buildMs };
+      const ldflags = o.ldflags ?? DEFAULT_GO_LDFLAGS;
+      const args = ["build", "-trimpath", ...(o.goFlags ?? []), "-ldflags", ldflags, "-o", tmp, o.pkg];
+      await runCommand(goCommand(), args, { cwd: dir, env });
     },
-    { onWait: (pid) => progress(`${key}: waiting for pid ${pid}, which is building it`) },
+    (pid) => progress(`${key}: waiting for pid ${pid}, which is building it`),
   );
+  if (!done) return { path: out, built: false, buildMs: 0 };
+  progress(`${key}: built in ${(done.buildMs / 1000).toFixed(0)} s -> ${out}`);
+  return { path: out, built: true, buildMs: done.buildMs };
 }
 
 /** The module cache escapes upper-case letters as "!" + lower-case. */
@@ -204,23 +215,19 @@ export async function buildRepoGoBinary(o: BuildRepoGoBinaryOptions): Promise<st
   for (const f of goSources(o.dir).sort()) hash.update(relative(o.dir, f)).update(readFileSync(f));
   const out = join(binDir(), `${o.name}-${hash.digest("hex").slice(0, 16)}`);
   if (existsSync(out)) return out;
-  mkdirSync(binDir(), { recursive: true });
   const progress = o.onProgress ?? (() => {});
-  return withFileLock(join(lockDir(), `${o.name}.lock`), async () => {
-    if (existsSync(out)) return out;
-    progress(`building ${o.name} (cold builds take minutes)`);
-    const started = Date.now();
-    const tmp = `${out}.tmp-${process.pid}`;
-    try {
+  const done = await buildOnce(
+    out,
+    o.name,
+    async (tmp) => {
+      progress(`building ${o.name} (cold builds take minutes)`);
       await runCommand(goCommand(), ["build", "-trimpath", "-ldflags", DEFAULT_GO_LDFLAGS, "-o", tmp, "."], {
         cwd: o.dir,
         env: { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-buildvcs=false" },
       });
-      renameSync(tmp, out);
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-    progress(`${o.name} built in ${Math.round((Date.now() - started) / 1000)} s`);
-    return out;
-  });
+    },
+    (pid) => progress(`${o.name}: waiting for pid ${pid}, which is building it`),
+  );
+  if (done) progress(`${o.name} built in ${Math.round(done.buildMs / 1000)} s`);
+  return out;
 }

@@ -83,3 +83,11 @@ export function tlsFromConfig(c: {
     throw new ConfigError([{ variable: "TLS_KEY_FILE", message: "is required when TLS_CERT_FILE is set" }]);
   return { certFile: c.tlsCertFile, keyFile: c.tlsKeyFile, clientCaFile: c.tlsClientCaFile };
 }
+
+/** Workers share a TCP address through the primary; node:cluster cannot hand out a unix socket's connections. */
+export function checkWorkers(c: { workers: number; listen: string }): void {
+  if (c.workers > 1 && c.listen.startsWith("unix:"))
+    throw new ConfigError([
+      { variable: "GRPC_WORKERS", message: `more than 1 needs a TCP GRPC_LISTEN, not ${c.listen}` },
+    ]);
+}

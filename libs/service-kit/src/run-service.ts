@@ -5,7 +5,7 @@ import type { Interceptor } from "./call-context.js";
 import type { ServiceRegistration } from "./define-service.js";
 import { registerEventMetrics } from "./event-metrics.js";
 import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
-import { kitConfigSpec, tlsFromConfig } from "./kit-config.js";
+import { checkWorkers, kitConfigSpec, tlsFromConfig } from "./kit-config.js";
 import type { ErrorMapper } from "./service-error.js";
 import { joinPrimary, runPrimary, workerIndex, workerOutboxDir } from "./workers.js";
 
@@ -54,6 +54,7 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
   let tls: ReturnType<typeof tlsFromConfig>;
   try {
     tls = tlsFromConfig(kit);
+    checkWorkers(kit);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
@@ -63,12 +64,7 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
   const rootLogger = createLogger({ name: o.name, level: kit.logLevel });
   const logger = worker === undefined ? rootLogger : rootLogger.child({ worker });
   if (kit.workers > 1 && worker === undefined) {
-    if (kit.listen.startsWith("unix:")) {
-      process.stderr.write("GRPC_WORKERS: more than 1 needs a TCP GRPC_LISTEN, not a unix socket\n");
-      process.exit(2);
-    }
     return runPrimary({
-      name: o.name,
       workers: kit.workers,
       metricsListen: kit.metricsListen,
       shutdownTimeoutMs: kit.shutdownTimeoutMs,

@@ -52,7 +52,6 @@ export function joinPrimary(
 }
 
 export interface RunPrimaryOptions {
-  name: string;
   workers: number;
   metricsListen: string;
   shutdownTimeoutMs: number;
