@@ -51,7 +51,6 @@ export async function ensureKubeApiserver(onProgress?: Progress): Promise<GoBina
   });
 }
 
-/** grpcurl at GRPCURL_VERSION, built once and cached. */
 /** The real machine-controller-manager (its controller-manager binary), for the machine-driver e2e tests. */
 export function ensureMachineControllerManager(onProgress?: Progress): Promise<GoBinary> {
   return buildGoBinary({
@@ -63,6 +62,7 @@ export function ensureMachineControllerManager(onProgress?: Progress): Promise<G
   });
 }
 
+/** grpcurl at GRPCURL_VERSION, built once and cached. */
 export function ensureGrpcurl(onProgress?: Progress): Promise<GoBinary> {
   return buildGoBinary({
     name: "grpcurl",
