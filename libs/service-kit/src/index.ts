@@ -18,6 +18,15 @@ export {
 } from "./metrics.js";
 export { type KitConfig, type RunServiceOptions, runService, type ServiceSetup } from "./run-service.js";
 export {
+  createServiceClient,
+  DEFAULT_CALL_TIMEOUT_MS,
+  fromGrpcError,
+  type ServiceCallOptions,
+  type ServiceClient,
+  type ServiceClientOptions,
+  type ServiceDefinitionOrClient,
+} from "./service-client.js";
+export {
   Code,
   codeName,
   type ErrorMapper,
