@@ -8,6 +8,7 @@ import {
   type Unit,
   UnitCommand,
 } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
+import { Violations } from "@metal-kube/service-kit";
 import { fileContent } from "./content.js";
 import { createDataUrlEncoder } from "./data-url.js";
 import { buildExtension } from "./extension.js";
@@ -23,7 +24,7 @@ import {
   unitContentProblem,
   unitNameProblem,
 } from "./systemd.js";
-import { fileField, unitField, Violations } from "./violations.js";
+import { fileField, unitField } from "./violations.js";
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const MAX_FILE_MODE = 0o7777;
