@@ -9,18 +9,22 @@ export interface AdapterDefaults {
   callTimeout: string;
 }
 
+const envPrefix = (service: string) => service.toUpperCase().replaceAll("-", "_");
+
+/** The variable an adapter reads its service's address from, e.g. CCM_ADDRESS for `ccm`. */
+export const serviceAddressVariable = (service: string) => `${envPrefix(service)}_ADDRESS`;
+
 /**
  * The variables every adapter reads: where its service is (`<SERVICE>_ADDRESS`), its own metrics address,
  * the kubeconfig and the log level. `service` is the service's name, e.g. `ccm` for CCM_ADDRESS.
  */
 export function adapterKitConfigSpec(service: string, defaults: AdapterDefaults) {
-  const prefix = service.toUpperCase().replaceAll("-", "_");
   return {
-    serviceAddress: field(`${prefix}_ADDRESS`, listenAddress(), {
+    serviceAddress: field(serviceAddressVariable(service), listenAddress(), {
       default: defaults.address,
       description: `gRPC address of the ${service} service: host:port or unix:///path.sock (its pod's socket)`,
     }),
-    serviceTimeoutMs: field(`${prefix}_TIMEOUT`, duration(), {
+    serviceTimeoutMs: field(`${envPrefix(service)}_TIMEOUT`, duration(), {
       default: defaults.callTimeout,
       description: `deadline of one call to the ${service} service`,
     }),

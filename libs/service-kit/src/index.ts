@@ -1,4 +1,4 @@
-export { type AdapterDefaults, adapterKitConfigSpec } from "./adapter-config.js";
+export { type AdapterDefaults, adapterKitConfigSpec, serviceAddressVariable } from "./adapter-config.js";
 export type { CallContext, Interceptor, UnaryHandler } from "./call-context.js";
 export { serverCredentials, type TlsOptions } from "./credentials.js";
 export { defineService, type ServiceHandlers, type ServiceRegistration } from "./define-service.js";
