@@ -51,7 +51,7 @@ test("a process never ready times out naming what it waited for, and is killed",
       name: "silent",
       entry: fixture("logs-ready.ts"),
       ready: "never logged",
-      timeoutMs: 3000,
+      timeoutMs: 15_000,
     }),
   );
   t.regex(err?.message ?? "", /waiting for silent to log "never logged"/);
