@@ -6,6 +6,7 @@ import { type ConfigSpec, type ConfigValues, loadConfig } from "@metal-kube/conf
 import { createLogger, exitAfterFlush, type Logger } from "@metal-kube/logging";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { type AdapterDefaults, adapterKitConfigSpec } from "./adapter-config.js";
+import { createGracefulStop, stopOnSignals } from "./graceful-stop.js";
 import { createMetricsServer } from "./metrics-server.js";
 
 export type AdapterKitConfig = ConfigValues<ReturnType<typeof adapterKitConfigSpec>>;
@@ -46,11 +47,15 @@ export async function runAdapter<S extends ConfigSpec>(o: RunAdapterOptions<S>):
   collectDefaultMetrics({ register: registry });
 
   let adapter: RunningAdapter | undefined;
-  let stopping = false;
+  const shutdown = createGracefulStop(logger, async () => {
+    await adapter?.stop();
+    await metrics.stop();
+    logger.info("stopped cleanly");
+  });
   const metrics = createMetricsServer({
     listen: kit.metricsListen,
     registry,
-    ready: () => adapter !== undefined && !stopping && (adapter.ready?.() ?? true),
+    ready: () => adapter !== undefined && !shutdown.stopping && (adapter.ready?.() ?? true),
   });
   const metricsAddress = await metrics.start().catch((err: unknown) => {
     logger.fatal({ err: err instanceof Error ? err.message : String(err) }, "adapter cannot start");
@@ -59,29 +64,11 @@ export async function runAdapter<S extends ConfigSpec>(o: RunAdapterOptions<S>):
   });
   logger.info({ metricsAddress, service: kit.serviceAddress }, "adapter metrics listening");
 
-  const stop = async (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, "stopping");
-    try {
-      await adapter?.stop();
-      await metrics.stop();
-      logger.info("stopped cleanly");
-      exitAfterFlush(logger, 0);
-    } catch (err) {
-      logger.error({ err }, "error while stopping");
-      exitAfterFlush(logger, 1);
-    }
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  stopOnSignals(shutdown);
 
   try {
     const started = await o.start({ config: all as unknown as ConfigValues<S>, kit, logger, registry });
-    if (stopping) await started.stop();
+    if (shutdown.stopping) await started.stop();
     else adapter = started;
   } catch (err) {
     // E.g. missing RBAC: the message lists every missing permission.

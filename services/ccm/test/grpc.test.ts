@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { status as Status } from "@grpc/grpc-js";
 import { AddressType, IpType, LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { checkHealth, startNats, waitFor } from "@metal-kube/testing";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { connect } from "nats";
 import {
   ADMIN_KEY,
@@ -527,21 +527,32 @@ test("SyncMachines adds the missing cluster tag and the SSH key (admin key), and
   t.true(denied.failed[0]!.startsWith(`${m2.id}: `));
 });
 
-test("events metal.ccm.ip.{allocated,released} reach NATS JetStream from the real service", async (t) => {
+interface SeenEvent {
+  subject: string;
+  event: { id: string; subject?: string; data: Record<string, unknown> };
+}
+
+/** A ccm publishing to its own NATS, a client of it, and every event on `subjects` as it arrives. */
+async function withNats(t: ExecutionContext, subjects: string) {
   const nats = await startNats();
   t.teardown(() => nats.stop());
-  const withNats = await startCcm(ccmEnv(metal.url, { EVENTS_ENABLED: "true", NATS_URL: nats.url }));
-  t.teardown(() => withNats.stop());
+  const ccmWithNats = await startCcm(ccmEnv(metal.url, { EVENTS_ENABLED: "true", NATS_URL: nats.url }));
+  t.teardown(() => ccmWithNats.stop());
   const nc = await connect({ servers: nats.url });
   t.teardown(() => nc.close());
-  const seen: Array<{ subject: string; event: { subject?: string; data: Record<string, unknown> } }> = [];
-  const sub = nc.subscribe("metal.ccm.>");
+  const seen: SeenEvent[] = [];
+  const sub = nc.subscribe(subjects);
   void (async () => {
     for await (const msg of sub) seen.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
   })();
   await nc.flush();
-  const c = ccmClient(withNats.address);
+  const c = ccmClient(ccmWithNats.address);
   t.teardown(() => c.close());
+  return { c, seen };
+}
+
+test("events metal.ccm.ip.{allocated,released} reach NATS JetStream from the real service", async (t) => {
+  const { c, seen } = await withNats(t, "metal.ccm.>");
   const r = await c.ensureLoadBalancer({ service: lbService("evented", { namespace: "ev" }), nodes: [] });
   await c.ensureLoadBalancerDeleted({ service: lbService("evented", { namespace: "ev" }) });
   await waitFor("2 events", () => seen.length >= 2, { timeoutMs: 20_000 });
@@ -602,20 +613,7 @@ test("RecordNodeEvent refuses bad input naming the field", async (t) => {
 });
 
 test("events metal.ccm.node.{initialized,deleted} are published by RecordNodeEvent through the outbox", async (t) => {
-  const nats = await startNats();
-  t.teardown(() => nats.stop());
-  const withNats = await startCcm(ccmEnv(metal.url, { EVENTS_ENABLED: "true", NATS_URL: nats.url }));
-  t.teardown(() => withNats.stop());
-  const nc = await connect({ servers: nats.url });
-  t.teardown(() => nc.close());
-  const seen: Array<{ subject: string; event: { id: string; subject?: string; data: unknown } }> = [];
-  const sub = nc.subscribe("metal.ccm.node.>");
-  void (async () => {
-    for await (const msg of sub) seen.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
-  })();
-  await nc.flush();
-  const c = ccmClient(withNats.address);
-  t.teardown(() => c.close());
+  const { c, seen } = await withNats(t, "metal.ccm.node.>");
   const providerId = `metal://${PARTITION}/m-ev`;
   const init = await c.recordNodeEvent({ type: 1, nodeName: "n-ev", providerId, reason: "" });
   const del = await c.recordNodeEvent({
