@@ -12,6 +12,7 @@ import {
   type KubeObject,
   type ResourceClient,
 } from "@metal-kube/kube";
+import { TAG_SERVICE } from "@metal-kube/metal-stack";
 import { waitFor } from "@metal-kube/testing";
 import {
   NODES,
@@ -20,7 +21,6 @@ import {
   type ServiceObject,
   UNINITIALIZED_TAINT,
 } from "../src/adapter/resources.js";
-import { TAG_SERVICE } from "../src/tags.js";
 import { ADMIN_KEY, CLUSTER, ccmEnv, type MetalBed, PROJECT, SSH_KEY, startMetal } from "./harness.js";
 
 const DEPLOY = join(import.meta.dirname, "../../../deploy/ccm");

@@ -10,6 +10,7 @@ import {
   type ResourceClient,
 } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
+import { isMetalProviderId } from "@metal-kube/metal-stack";
 import {
   AddressType,
   type InstanceMetadataResponse,
@@ -18,7 +19,6 @@ import {
 import { Code, ServiceError } from "@metal-kube/service-kit";
 import type { CloudProvider } from "../cloud-provider.js";
 import { type CcmEventSink, publishEvent } from "../events.js";
-import { PROVIDER_PREFIX } from "../provider-id.js";
 import {
   LABEL_INSTANCE_TYPE,
   LABEL_REGION,
@@ -132,7 +132,7 @@ export function createNodeController(o: NodeControllerOptions) {
       if (!node) return undefined;
       const ref = refOf(node);
       // Another provider's node (e.g. a mixed cluster) is none of our business.
-      if (ref.providerId !== "" && !ref.providerId.startsWith(PROVIDER_PREFIX)) return undefined;
+      if (ref.providerId !== "" && !isMetalProviderId(ref.providerId)) return undefined;
       if (hasTaint(node, UNINITIALIZED_TAINT)) {
         const md = await o.cp.instanceMetadata({ node: ref }, signal);
         signal.throwIfAborted();
