@@ -19,13 +19,16 @@ function isSpec(value: unknown): value is ConfigSpec {
   );
 }
 
-/** Every exported config spec of services/<name>/src/config.ts. */
-async function serviceSpecs(name: string): Promise<ConfigSpec[]> {
-  const file = join(ROOT, "services", name, "src", "config.ts");
+/** Every exported config spec of `file`. */
+async function specsOf(file: string): Promise<ConfigSpec[]> {
   if (!existsSync(file)) return [];
   const mod = (await import(file)) as Record<string, unknown>;
   return Object.values(mod).filter(isSpec);
 }
+
+/** The service process's specs (src/config.ts) and its adapter process's (src/adapter/config.ts). */
+const serviceSpecs = (name: string) => specsOf(join(ROOT, "services", name, "src", "config.ts"));
+const adapterSpecs = (name: string) => specsOf(join(ROOT, "services", name, "src", "adapter", "config.ts"));
 
 export async function renderConfigReference(): Promise<string> {
   const parts = [
@@ -54,6 +57,11 @@ export async function renderConfigReference(): Promise<string> {
     // One row per variable, even when a service re-declares a kit variable.
     const byEnv = new Map(Object.values(merged).map((f) => [f.env, f]));
     parts.push(describeConfig(Object.fromEntries(byEnv)), "");
+    const adapter = await adapterSpecs(name);
+    if (adapter.length > 0) {
+      parts.push(`### ${name} adapter`, "");
+      parts.push(describeConfig(Object.assign({}, ...adapter)), "");
+    }
   }
   return `${parts.join("\n").trimEnd()}\n`;
 }

@@ -27,7 +27,7 @@ export interface GrpcServiceEntry {
   grpcService: string;
 }
 
-/** The gRPC services in port order (issue 2: 50051-50055, metrics 9051-9055). */
+/** The gRPC services in port order (50051-50055, metrics 9051-9055). */
 export const GRPC_SERVICES: readonly GrpcServiceEntry[] = [
   {
     name: "machine-driver",

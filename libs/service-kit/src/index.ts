@@ -26,3 +26,4 @@ export {
   toServiceError,
 } from "./service-error.js";
 export { removeStaleSocket, unixSocketPath } from "./stale-socket.js";
+export { type Violation, Violations } from "./violations.js";

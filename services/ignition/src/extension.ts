@@ -7,7 +7,7 @@ import type {
   Unit,
 } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
 import { UnitCommand } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
-import type { Violations } from "./violations.js";
+import type { Violations } from "@metal-kube/service-kit";
 
 export const CONTAINERD_CONFIG_PATH = "/etc/containerd/config.toml";
 export const CONTAINERD_CONF_D_GLOB = "/etc/containerd/conf.d/*.toml";

@@ -1,4 +1,4 @@
-// Housekeeping (issue §3), every HOUSEKEEPING_INTERVAL while leading: machine tags to node labels (by
+// Housekeeping, every HOUSEKEEPING_INTERVAL while leading: machine tags to node labels (by
 // re-queuing every node), the cluster tag and SSH key on the machines, and orphan-IP collection: IPs
 // tagged for Services of this cluster that no longer exist (deleted while the ccm was down, or whose
 // finalizer was removed by hand) lose the tag and, if ephemeral, are freed.

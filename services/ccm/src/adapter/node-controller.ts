@@ -1,4 +1,4 @@
-// Node controller and node lifecycle (issue §3): uninitialized nodes get providerID, addresses, the
+// Node controller and node lifecycle: uninitialized nodes get providerID, addresses, the
 // instance-type/zone/region labels and lose the taint; addresses and machine-tag labels are kept
 // current; a NotReady node whose machine is gone is deleted, a shut-down one tainted.
 

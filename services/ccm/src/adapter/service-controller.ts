@@ -1,4 +1,4 @@
-// Service controller (issue §3): LoadBalancer Services without a foreign loadBalancerClass get the
+// Service controller: LoadBalancer Services without a foreign loadBalancerClass get the
 // cleanup finalizer, an IP and status.loadBalancer.ingress; deletion or a type change releases the IP,
 // then the finalizer. The finalizer goes on before any IP is taken, so no IP outlives its Service
 // unnoticed; IPs of Services removed while the ccm was down are collected by housekeeping.

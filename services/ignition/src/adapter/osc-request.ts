@@ -7,7 +7,7 @@ import {
   type Unit,
   UnitCommand,
 } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
-import { Violations } from "../violations.js";
+import { Violations } from "@metal-kube/service-kit";
 import type { OperatingSystemConfig, OscFile, OscUnit } from "./osc.js";
 
 /** Resolved secret-backed contents, keyed by `secretName/dataKey`. */

@@ -1,4 +1,6 @@
-import { ServiceError } from "@metal-kube/service-kit";
+// Field errors collected over a whole request, so one round trip tells the caller all that is wrong.
+
+import { ServiceError } from "./service-error.js";
 
 export interface Violation {
   /** The request field at fault, e.g. `files[3] (/etc/foo)`. */
@@ -33,13 +35,4 @@ export class Violations {
     }
     throw ServiceError.invalidArgument(first.field, message);
   }
-}
-
-/** How a file is named in errors: its index and, when it has one, its path. */
-export function fileField(index: number, path: string, list = "files"): string {
-  return path ? `${list}[${index}] (${path})` : `${list}[${index}]`;
-}
-
-export function unitField(index: number, name: string): string {
-  return name ? `units[${index}] (${name})` : `units[${index}]`;
 }
