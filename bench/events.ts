@@ -1,5 +1,5 @@
 /**
- * Events benchmark (issue 2): prints figures, asserts nothing.
+ * Events benchmark: prints figures, asserts nothing.
  *  1. sustained: events/s into JetStream through the outbox (publish() resolves after fdatasync; counted
  *     when JetStream acknowledged them), target >= 20,000/s;
  *  2. backlog: 100,000 events stored while NATS is down, then the time to drain them once NATS is back,

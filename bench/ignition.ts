@@ -1,5 +1,5 @@
 // Ignition render benchmarks for a Gardener-sized OSC (60 files, ~220 KB of content, 20 units).
-// Targets (issue 6): render p50 <= 1 ms in-process; >= 2,000 renders/s through gRPC on loopback;
+// Targets: render p50 <= 1 ms in-process; >= 2,000 renders/s through gRPC on loopback;
 // memory flat over 100,000 renders. Prints figures; exits non-zero when a target is missed.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -5,6 +5,7 @@
 
 import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
+import { TAG_PRIMARY_ASN } from "@metal-kube/metal-stack";
 import { IpType, LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { waitFor } from "@metal-kube/testing";
 import test from "ava";
@@ -15,7 +16,6 @@ import {
   type ServiceObject,
 } from "../../services/ccm/src/adapter/resources.js";
 import { MANAGED_BY, MANAGED_BY_LABEL, renderConfig } from "../../services/ccm/src/lb-config.js";
-import { TAG_PRIMARY_ASN } from "../../services/ccm/src/tags.js";
 import {
   type AdapterBed,
   type CcmPod,

@@ -4,11 +4,11 @@
 
 import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
+import { TAG_PRIMARY_ASN as ASN_LABEL } from "@metal-kube/metal-stack";
 import { waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { connect, type NatsConnection } from "nats";
 import type { NodeObject, ServiceObject } from "../../services/ccm/src/adapter/resources.js";
-import { TAG_PRIMARY_ASN as ASN_LABEL } from "../../services/ccm/src/tags.js";
 import {
   type AdapterBed,
   adapterEnv,

@@ -442,14 +442,14 @@ test.serial(
       ["machine-controller-manager", "machine-controller", "machine-driver"],
     );
     const socketMount = (name: string) =>
-      containers.find((c) => c.name === name)?.volumeMounts?.find((v) => v.name === "driver-socket")
+      containers.find((c) => c.name === name)?.volumeMounts?.find((v) => v.name === "sockets")
         ?.mountPath;
-    t.is(socketMount("machine-controller"), "/run/machine-driver");
-    t.is(socketMount("machine-driver"), "/run/machine-driver");
+    t.is(socketMount("machine-controller"), "/run/metal-kube");
+    t.is(socketMount("machine-driver"), "/run/metal-kube");
     const env = (name: string, key: string) =>
       containers.find((c) => c.name === name)?.env?.find((e) => e.name === key)?.value;
-    t.is(env("machine-controller", "MACHINE_DRIVER_ENDPOINT"), "unix:///run/machine-driver/driver.sock");
-    t.is(env("machine-driver", "GRPC_LISTEN"), "unix:///run/machine-driver/driver.sock");
+    t.is(env("machine-controller", "MACHINE_DRIVER_ENDPOINT"), "unix:///run/metal-kube/machine-driver.sock");
+    t.is(env("machine-driver", "GRPC_LISTEN"), "unix:///run/metal-kube/machine-driver.sock");
     t.is(d.spec?.template.spec?.serviceAccountName, "machine-controller-manager");
   },
 );

@@ -1,3 +1,5 @@
+// Field errors collected over a whole request, so one round trip tells the caller all that is wrong.
+
 import { ServiceError } from "./service-error.js";
 
 export interface Violation {

@@ -3,6 +3,7 @@
 
 import type { Logger } from "@metal-kube/logging";
 import type { MetalApiClient } from "@metal-kube/metal-api";
+import { machineIdOf } from "@metal-kube/metal-stack";
 import {
   type DescribeClusterResponse,
   type EnsureLoadBalancerDeletedRequest,
@@ -46,7 +47,6 @@ import {
 import { createLoadBalancers } from "./load-balancers.js";
 import { createMachineDirectory } from "./machine-directory.js";
 import { createMachineSync } from "./machine-sync.js";
-import { machineIdOf } from "./provider-id.js";
 
 export interface CloudProviderOptions {
   metal: Pick<MetalApiClient, "machine" | "ip">;

@@ -1,6 +1,7 @@
 // Instances and zones (anchors §4, plus the topology labels metal-ccm never set).
 
 import type { MachineResponse } from "@metal-kube/metal-api";
+import { formatProviderId, machineIdOf, tagsToLabels } from "@metal-kube/metal-stack";
 import {
   AddressType,
   type GetZoneResponse,
@@ -10,8 +11,6 @@ import {
 } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { ServiceError } from "@metal-kube/service-kit";
 import type { MachineDirectory } from "./machine-directory.js";
-import { formatProviderId, machineIdOf } from "./provider-id.js";
-import { tagsToLabels } from "./tags.js";
 
 export interface InstancesOptions {
   directory: MachineDirectory;
@@ -35,7 +34,9 @@ export const regionOf = (partition: string) => {
 function refOf(node: NodeRef | undefined) {
   if (!node || (node.providerId === "" && node.nodeName === ""))
     throw ServiceError.invalidArgument("node", "needs provider_id or node_name");
-  return node.providerId !== "" ? { machineId: machineIdOf(node.providerId) } : { hostname: node.nodeName };
+  return node.providerId !== ""
+    ? { machineId: machineIdOf(node.providerId, "node.provider_id") }
+    : { hostname: node.nodeName };
 }
 
 const describeRef = (node: NodeRef) =>

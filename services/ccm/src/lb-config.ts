@@ -3,6 +3,7 @@
 // ASN label or InternalIP is left out with a warning; it never fails the whole config.
 
 import { isIPv6 } from "node:net";
+import { TAG_PRIMARY_ASN } from "@metal-kube/metal-stack";
 import {
   type ConfigNode,
   type ConfigWarning,
@@ -11,7 +12,6 @@ import {
   LoadBalancerMode,
   type RenderedObject,
 } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
-import { TAG_PRIMARY_ASN } from "./tags.js";
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "metal-kube-ccm";

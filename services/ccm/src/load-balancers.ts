@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import type { Logger } from "@metal-kube/logging";
 import type { IpResponse, MetalApiClient } from "@metal-kube/metal-api";
 import { isNotFound } from "@metal-kube/metal-api";
+import { isReservedTag, serviceOfTag, serviceTag } from "@metal-kube/metal-stack";
 import {
   IpType,
   type LoadBalancerIp,
@@ -19,7 +20,6 @@ import { ServiceError } from "@metal-kube/service-kit";
 import { type CcmEventSink, publishEvent } from "./events.js";
 import { createKeyedLock } from "./keyed-lock.js";
 import { addressKey } from "./lb-config.js";
-import { isReservedTag, serviceOfTag, serviceTag } from "./tags.js";
 
 export type IpsApi = Pick<MetalApiClient["ip"], "allocate" | "get" | "find" | "update" | "free">;
 

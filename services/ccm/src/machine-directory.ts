@@ -4,7 +4,7 @@
 
 import type { MachineResponse, MetalApiClient } from "@metal-kube/metal-api";
 import { isNotFound } from "@metal-kube/metal-api";
-import { TAG_CLUSTER } from "./tags.js";
+import { TAG_CLUSTER } from "@metal-kube/metal-stack";
 
 export type MachinesApi = Pick<MetalApiClient["machine"], "find" | "get" | "update">;
 

@@ -2,10 +2,9 @@
 // configured SSH key in their allocation. A machine is written only when something is missing.
 
 import type { Logger } from "@metal-kube/logging";
+import { machineIdOf, TAG_CLUSTER } from "@metal-kube/metal-stack";
 import type { NodeRef, SyncMachinesResponse } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import type { MachineDirectory, MachinesApi } from "./machine-directory.js";
-import { machineIdOf } from "./provider-id.js";
-import { TAG_CLUSTER } from "./tags.js";
 
 export interface MachineSyncOptions {
   machines: MachinesApi;
@@ -28,7 +27,9 @@ export function createMachineSync(o: MachineSyncOptions) {
       let id = node.nodeName;
       try {
         const m = await o.directory.lookup(
-          node.providerId !== "" ? { machineId: machineIdOf(node.providerId) } : { hostname: node.nodeName },
+          node.providerId !== ""
+            ? { machineId: machineIdOf(node.providerId, "node.provider_id") }
+            : { hostname: node.nodeName },
           { signal },
         );
         if (!m) continue;

@@ -2,11 +2,11 @@
 // of its own (src/adapter/main.ts) calling this service over gRPC.
 
 import { createMetalApiClient } from "@metal-kube/metal-api";
+import { metalErrorMapper } from "@metal-kube/metal-stack";
 import { runService } from "@metal-kube/service-kit";
 import { createCloudProvider } from "./cloud-provider.js";
 import { ccmConfigSpec, DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN } from "./config.js";
 import { noEvents } from "./events.js";
-import { metalErrorMapper } from "./metal-errors.js";
 import { cloudProviderService } from "./service.js";
 
 await runService({

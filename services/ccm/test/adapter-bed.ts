@@ -13,6 +13,7 @@ import {
   type KubeObject,
   type ResourceClient,
 } from "@metal-kube/kube";
+import { TAG_SERVICE } from "@metal-kube/metal-stack";
 import { makeTempDir, waitFor } from "@metal-kube/testing";
 import {
   NODES,
@@ -21,7 +22,6 @@ import {
   type ServiceObject,
   UNINITIALIZED_TAINT,
 } from "../src/adapter/resources.js";
-import { TAG_SERVICE } from "../src/tags.js";
 import {
   ADMIN_KEY,
   type AdapterProcess,

@@ -3,9 +3,9 @@
 
 import type { KubeObject } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
+import { TAG_PRIMARY_ASN } from "@metal-kube/metal-stack";
 import { waitFor } from "@metal-kube/testing";
 import type { ExecutionContext } from "ava";
-import { TAG_PRIMARY_ASN } from "../src/tags.js";
 
 const SYNC_FAILED = "load balancer config sync failed; retrying";
 

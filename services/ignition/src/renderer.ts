@@ -12,6 +12,7 @@ import { Violations } from "@metal-kube/service-kit";
 import { fileContent } from "./content.js";
 import { createDataUrlEncoder } from "./data-url.js";
 import { buildExtension } from "./extension.js";
+import { fileField, unitField } from "./field-names.js";
 import { type OutConfig, type OutFile, type OutUnit, toIgnitionJson } from "./ignition-json.js";
 import { parseOptions, type RendererOptions } from "./options.js";
 import { ancestors, pathProblem } from "./paths.js";
@@ -24,7 +25,6 @@ import {
   unitContentProblem,
   unitNameProblem,
 } from "./systemd.js";
-import { fileField, unitField } from "./violations.js";
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const MAX_FILE_MODE = 0o7777;

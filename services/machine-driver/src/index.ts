@@ -11,6 +11,5 @@ export {
 } from "./machine-driver.js";
 export type { MachineEventAction, MachineEventData, MachineEventSink } from "./machine-events.js";
 export { createMetalClientPool, type MachinesApi, type MetalClientPool } from "./metal-clients.js";
-export { decodeProviderId, encodeProviderId } from "./provider-id.js";
-export { CLUSTER_TAG_KEY, type ProviderSpec, parseProviderSpec } from "./provider-spec.js";
+export { type ProviderSpec, parseProviderSpec } from "./provider-spec.js";
 export { machineDriverService, SERVICE_NAME } from "./service.js";

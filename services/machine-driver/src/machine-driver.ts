@@ -4,6 +4,7 @@
 import type { Logger } from "@metal-kube/logging";
 import type { MachineAllocateRequest, MachineResponse } from "@metal-kube/metal-api";
 import { isNotFound } from "@metal-kube/metal-api";
+import { formatProviderId, machineIdOf, metalErrorMapper, outcomeUnknown } from "@metal-kube/metal-stack";
 import type {
   CreateMachineRequest,
   CreateMachineResponse,
@@ -33,8 +34,6 @@ import {
   viewOf,
 } from "./machine-view.js";
 import type { MachinesApi, MetalClientPool } from "./metal-clients.js";
-import { metalErrorMapper, outcomeUnknown } from "./metal-errors.js";
-import { decodeProviderId, encodeProviderId } from "./provider-id.js";
 import { type ProviderSpec, parseProviderSpec } from "./provider-spec.js";
 import { createSingleFlight } from "./single-flight.js";
 import { volumeIdsOf } from "./volume-ids.js";
@@ -213,7 +212,7 @@ export function createMachineDriver(options: MachineDriverOptions): MachineDrive
   ) {
     const providerId = machine?.providerId ?? "";
     if (providerId !== "") {
-      const id = decodeProviderId(providerId);
+      const id = machineIdOf(providerId, "machine.providerID");
       try {
         const m = await api.get(id, { signal });
         return { m: ownedBy(m, spec) ? m : undefined, byName: false };
@@ -334,7 +333,7 @@ export function createMachineDriver(options: MachineDriverOptions): MachineDrive
       if (providerId === "") return { lastKnownState: "" };
       const spec = parseProviderSpec(req.machineClass?.providerSpec);
       const api = clients.machines(parseSecret(req.secret, { requireUserData: false }));
-      const id = decodeProviderId(providerId);
+      const id = machineIdOf(providerId, "machine.providerID");
       const name = req.machine?.name ?? "";
       let m: MachineResponse;
       try {
@@ -393,7 +392,7 @@ export function createMachineDriver(options: MachineDriverOptions): MachineDrive
       for (const m of machines) {
         if (!ownedBy(m, spec)) continue;
         // Throws for a machine without a partition: a malformed key would make MCM delete live machines.
-        machineList[encodeProviderId(m.partition?.id, m.id)] = nodeNameOf(m);
+        machineList[formatProviderId(m.partition?.id, m.id)] = nodeNameOf(m);
       }
       return { machineList };
     },

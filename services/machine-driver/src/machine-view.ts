@@ -2,9 +2,9 @@
 // addresses) and the provisioning outcome.
 
 import type { MachineNetwork, MachineResponse, MachineSummary } from "@metal-kube/metal-api";
+import { formatProviderId } from "@metal-kube/metal-stack";
 import type { NodeAddress } from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
 import { ServiceError } from "@metal-kube/service-kit";
-import { encodeProviderId } from "./provider-id.js";
 import type { ProviderSpec } from "./provider-spec.js";
 
 export interface MachineView {
@@ -52,7 +52,7 @@ export function nodeNameOf(m: MachineSummary): string {
 /** specNetwork: the providerSpec's network, the machine's private primary network. */
 export function viewOf(m: MachineResponse, specNetwork?: string): MachineView {
   const partition = m.partition?.id ?? "";
-  const providerId = encodeProviderId(partition, m.id);
+  const providerId = formatProviderId(partition, m.id);
   const nodeName = nodeNameOf(m);
   const addresses: NodeAddress[] = [];
   const primary = privatePrimary(m.allocation?.networks ?? [], specNetwork);

@@ -1,12 +1,12 @@
 // The machine-driver process: gRPC on 50051 (or GRPC_LISTEN=unix:///path.sock), metrics on 9051.
 
+import { metalErrorMapper } from "@metal-kube/metal-stack";
 import { runService } from "@metal-kube/service-kit";
 import { createCallTiming } from "./call-timing.js";
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, driverConfigSpec } from "./config.js";
 import { createMachineDriver } from "./machine-driver.js";
 import { noEvents } from "./machine-events.js";
 import { createMetalClientPool } from "./metal-clients.js";
-import { metalErrorMapper } from "./metal-errors.js";
 import { machineDriverService } from "./service.js";
 
 const timing = createCallTiming();

@@ -2,10 +2,8 @@
 // INVALID_ARGUMENT naming the field instead of an INTERNAL error deep inside an allocation.
 
 import { isIP } from "node:net";
+import { clusterTag, TAG_CLUSTER, tagValues } from "@metal-kube/metal-stack";
 import { ServiceError } from "@metal-kube/service-kit";
-
-/** The tag that ties a machine to its cluster; also the placement tag that spreads a pool over racks. */
-export const CLUSTER_TAG_KEY = "cluster.metal-stack.io/id";
 
 export interface ProviderSpec {
   partition: string;
@@ -82,13 +80,13 @@ export function parseProviderSpec(json: string | undefined): ProviderSpec {
     // Tags are `key=value`; a bare key is allowed by metal-api, but never an empty key.
     if (tag.startsWith("=")) throw invalid(`.tags[${i}]`, `must be key=value, got ${JSON.stringify(tag)}`);
   }
-  const clusterTags = tags.filter((t) => t.startsWith(`${CLUSTER_TAG_KEY}=`));
-  if (clusterTags.length === 0) throw invalid(".tags", `must contain ${CLUSTER_TAG_KEY}=<cluster>`);
-  const clusterValues = new Set(clusterTags.map((t) => t.slice(CLUSTER_TAG_KEY.length + 1)));
+  const clusterTags = tagValues(tags, TAG_CLUSTER);
+  if (clusterTags.length === 0) throw invalid(".tags", `must contain ${TAG_CLUSTER}=<cluster>`);
+  const clusterValues = new Set(clusterTags);
   if (clusterValues.size > 1)
-    throw invalid(".tags", `has ${clusterValues.size} different ${CLUSTER_TAG_KEY} tags`);
+    throw invalid(".tags", `has ${clusterValues.size} different ${TAG_CLUSTER} tags`);
   const cluster = [...clusterValues][0]!;
-  if (cluster.trim() === "") throw invalid(".tags", `${CLUSTER_TAG_KEY} must have a non-empty value`);
+  if (cluster.trim() === "") throw invalid(".tags", `${TAG_CLUSTER} must have a non-empty value`);
   return {
     ...required,
     tags,
@@ -108,6 +106,6 @@ export function parseProviderSpec(json: string | undefined): ProviderSpec {
       "a host name or IP address",
     ),
     cluster,
-    clusterTag: `${CLUSTER_TAG_KEY}=${cluster}`,
+    clusterTag: clusterTag(cluster),
   };
 }

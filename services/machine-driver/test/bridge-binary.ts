@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { buildRepoGoBinary } from "@metal-kube/e2e";
 
-export const BRIDGE_DIR = join(import.meta.dirname, "../bridge");
+export const BRIDGE_DIR = join(import.meta.dirname, "../src/adapter");
 
 /** Path of the bridge binary, built when its sources changed since the last build. */
 export function ensureBridgeBinary(onProgress: (line: string) => void = () => {}): Promise<string> {

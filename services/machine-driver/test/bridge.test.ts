@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import test from "ava";
 
 const run = promisify(execFile);
-const bridge = join(import.meta.dirname, "../bridge");
+const bridge = join(import.meta.dirname, "../src/adapter");
 const env = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-buildvcs=false" };
 
 test("bridge gen/ is generated from the current proto", async (t) => {

@@ -1,10 +1,10 @@
 // Unit tests of the driver's domain against an in-memory metal-api (integration tests use the emulator).
 
+import { metalErrorMapper } from "@metal-kube/metal-stack";
 import { Code, type ServiceError, toServiceError } from "@metal-kube/service-kit";
 import test from "ava";
 import { createMachineDriver, type MachineDriverOptions, UNINITIALIZED } from "../src/machine-driver.js";
 import type { MachineEventData } from "../src/machine-events.js";
-import { metalErrorMapper } from "../src/metal-errors.js";
 import { createFakeMetal, type FakeMetal } from "./fake-metal.js";
 import {
   CLUSTER,
@@ -245,7 +245,7 @@ test("metal-api errors map to the codes MCM acts on", async (t) => {
     [{ kind: "http", status: 404, message: "size not found" }, Code.NOT_FOUND],
     [{ kind: "http", status: 403, message: "forbidden" }, Code.PERMISSION_DENIED],
     [{ kind: "http", status: 409, message: "conflict" }, Code.ABORTED],
-    [{ kind: "http", status: 400, message: "bad request" }, Code.INTERNAL],
+    [{ kind: "http", status: 400, message: "bad request" }, Code.FAILED_PRECONDITION],
   ];
   for (const [fault, code] of cases) {
     const { driver, fake, ctx } = setup();

@@ -10,6 +10,7 @@ import {
   type ResourceClient,
 } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
+import { isMetalProviderId } from "@metal-kube/metal-stack";
 import {
   AddressType,
   type InstanceMetadataResponse,
@@ -17,7 +18,6 @@ import {
   type NodeRef,
 } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { Code, ServiceError } from "@metal-kube/service-kit";
-import { PROVIDER_PREFIX } from "../provider-id.js";
 import type { CcmClient } from "./ccm-client.js";
 import {
   LABEL_INSTANCE_TYPE,
@@ -142,7 +142,7 @@ export function createNodeController(o: NodeControllerOptions) {
       if (!node) return undefined;
       const ref = refOf(node);
       // Another provider's node (e.g. a mixed cluster) is none of our business.
-      if (ref.providerId !== "" && !ref.providerId.startsWith(PROVIDER_PREFIX)) return undefined;
+      if (ref.providerId !== "" && !isMetalProviderId(ref.providerId)) return undefined;
       if (hasTaint(node, UNINITIALIZED_TAINT)) {
         const md = await o.ccm.instanceMetadata({ node: ref }, { signal });
         signal.throwIfAborted();

@@ -1,10 +1,7 @@
-import { MACHINE_ID_TAG } from "../state/store.js";
+import { TAG_MACHINE, TAG_PRIMARY_ASN, TAG_RACK, tagValues } from "@metal-kube/metal-stack";
 import type { IpRecord, MachineRecord } from "../state/types.js";
 
-export const TAG_PRIMARY_ASN = "machine.metal-stack.io/network.primary.asn";
-export const TAG_RACK = "machine.metal-stack.io/rack";
-
-export const machineTag = (id: string) => `${MACHINE_ID_TAG}=${id}`;
+export { machineTag } from "@metal-kube/metal-stack";
 
 /**
  * Machine tags as metal-api builds them: user tags, where `key=value` tags are unique per key, overlaid by
@@ -24,5 +21,4 @@ export function makeMachineTags(m: MachineRecord, userTags: string[]): string[] 
   return [...new Set([...plain, ...[...labels].map(([k, v]) => `${k}=${v}`)])];
 }
 
-export const ipMachineIds = (ip: IpRecord) =>
-  ip.tags.filter((t) => t.startsWith(`${MACHINE_ID_TAG}=`)).map((t) => t.slice(MACHINE_ID_TAG.length + 1));
+export const ipMachineIds = (ip: IpRecord) => tagValues(ip.tags, TAG_MACHINE);

@@ -1,7 +1,5 @@
 import type { Catalog, IpRecord, MachineRecord, NetworkRecord, StateData } from "./types.js";
 
-export const MACHINE_ID_TAG = "machine.metal-stack.io/id";
-
 /**
  * The emulator's in-memory database. Machines are indexed by tag so a find with a tag filter (the services'
  * most common query) touches only the machines carrying the rarest tag, not the whole inventory.

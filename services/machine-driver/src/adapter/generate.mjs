@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Generates the bridge's Go code from proto/metalstack/machinedriver with buf and the Go plugins
 // (protoc-gen-go, protoc-gen-go-grpc), which are built from their Go modules into ~/.cache/metal-kube.
-//   node services/machine-driver/bridge/generate.mjs          writes gen/
-//   node services/machine-driver/bridge/generate.mjs --check  fails when gen/ is stale
+//   node services/machine-driver/src/adapter/generate.mjs          writes gen/
+//   node services/machine-driver/src/adapter/generate.mjs --check  fails when gen/ is stale
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -13,7 +13,7 @@ export const PROTOC_GEN_GO = "google.golang.org/protobuf/cmd/protoc-gen-go@v1.36
 export const PROTOC_GEN_GO_GRPC = "google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "../../..");
+const root = join(here, "../../../..");
 const genDir = join(here, "gen");
 const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "metal-kube");
 const pluginDir = join(

@@ -61,7 +61,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // MachineDriver creates, initializes, deletes, inspects and lists metal-stack machines for MCM.
-// The name is the one issue 5 fixes for the API, hence the lint exception.
+// It mirrors MCM's driver.Driver interface by name, hence the lint exception.
 // buf:lint:ignore SERVICE_SUFFIX
 type MachineDriverClient interface {
 	// CreateMachine allocates a machine in metal-api for the Machine, or returns the one already
@@ -170,7 +170,7 @@ func (c *machineDriverClient) GetVolumeIDs(ctx context.Context, in *GetVolumeIDs
 // for forward compatibility.
 //
 // MachineDriver creates, initializes, deletes, inspects and lists metal-stack machines for MCM.
-// The name is the one issue 5 fixes for the API, hence the lint exception.
+// It mirrors MCM's driver.Driver interface by name, hence the lint exception.
 // buf:lint:ignore SERVICE_SUFFIX
 type MachineDriverServer interface {
 	// CreateMachine allocates a machine in metal-api for the Machine, or returns the one already

@@ -1,4 +1,4 @@
-// How the renderer names the files and units of a request in its errors (collected by the kit's Violations).
+// How request parts are named in field errors.
 
 /** How a file is named in errors: its index and, when it has one, its path. */
 export function fileField(index: number, path: string, list = "files"): string {

@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultEndpoint is the socket the driver sidecar listens on in the MCM pod (deploy/machine-driver).
-const DefaultEndpoint = "unix:///run/machine-driver/driver.sock"
+const DefaultEndpoint = "unix:///run/metal-kube/machine-driver.sock"
 
 func env(name, dflt string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
