@@ -11,6 +11,11 @@ export const DEFAULT_ADAPTER_METRICS_LISTEN = "0.0.0.0:9152";
 export const DEFAULT_CCM_TIMEOUT = "30s";
 
 export const ccmAdapterConfigSpec = {
+  connectTimeoutMs: field("CCM_CONNECT_TIMEOUT", duration(), {
+    default: "60s",
+    description:
+      "how long the adapter waits at start for the service to answer (its container may start later)",
+  }),
   leaderElect: field("LEADER_ELECT", bool(), {
     default: "true",
     description:

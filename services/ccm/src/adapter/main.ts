@@ -27,6 +27,7 @@ await runAdapter({
       const adapter = await startCcmAdapter({
         ccm,
         kubeconfigPath: kit.kubeconfig,
+        connectTimeoutMs: config.connectTimeoutMs,
         leaderElect: config.leaderElect,
         leaderElectionNamespace: config.leaderElectionNamespace,
         // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the lease.
