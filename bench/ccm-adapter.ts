@@ -1,22 +1,29 @@
-// `npm run bench ccm-adapter`: the ccm's adapter against the test bed's kube-apiserver (MetalLB CRDs)
-// and the metal-api emulator, both on loopback, in this process:
+// `npm run bench ccm-adapter`: the ccm as deployed, the service's bundle as its own process on a unix
+// socket and the adapter (in this process) calling it over gRPC, against the test bed's kube-apiserver
+// (MetalLB CRDs) and the metal-api emulator, both on loopback:
 //   - 500 nodes registered with the uninitialized taint, adapter started: time until every node has
 //     its providerID, addresses and labels and lost the taint (target: at most 10 s);
 //   - 1,000 LoadBalancer Services created while no ccm runs, adapter started: time until every Service
-//     has its IP in status and the MetalLB IPAddressPool lists all 1,000 (target: at most 20 s).
+//     has its IP in status and the MetalLB IPAddressPool lists all 1,000 (target: at most 20 s);
+//   - then, with 500 nodes and 1,000 Services in the caches and nothing to change, one housekeeping run
+//     and one config sync (render 1,000 IPs x 500 nodes, compare): what the gRPC hop costs where the
+//     adapter moves the most data.
+import { join } from "node:path";
 import { createKubeClient, type KubeObject } from "@metal-kube/kube";
 import { createLogger } from "@metal-kube/logging";
+import { makeTempDir } from "@metal-kube/testing";
 import { startTestbed } from "../e2e/src/index.js";
+import { serviceNodeArgs } from "../scripts/build.js";
 import { startCcmAdapter } from "../services/ccm/src/adapter/adapter.js";
+import { createCcmClient } from "../services/ccm/src/adapter/ccm-client.js";
 import {
   NODES,
   type NodeObject,
   SERVICES,
   type ServiceObject,
 } from "../services/ccm/src/adapter/resources.js";
-import { createCloudProvider } from "../services/ccm/src/cloud-provider.js";
-import { noEvents } from "../services/ccm/src/events.js";
-import { CLUSTER, PARTITION, PROJECT, startMetal } from "../services/ccm/test/harness.js";
+import { ccmEnv, startMetal } from "../services/ccm/test/harness.js";
+import { cpuMicros, rssKiB, startServerProcess } from "./fixtures/server-process.js";
 
 const NODE_COUNT = Number(process.env.CCM_BENCH_NODES ?? 500);
 const SERVICE_COUNT = Number(process.env.CCM_BENCH_SERVICES ?? 1000);
@@ -53,16 +60,20 @@ const [bed, metal] = await Promise.all([
 const kube = createKubeClient({ kubeconfigPath: bed.kubeconfigPath, logger });
 const nodes = kube.resource<NodeObject>(NODES);
 const services = kube.resource<ServiceObject>(SERVICES);
-const cp = createCloudProvider({
-  metal: metal.edit,
-  projectId: PROJECT,
-  partitionId: PARTITION,
-  clusterId: CLUSTER,
-  defaultExternalNetworkId: "internet",
-  logger,
-});
+const socketDir = makeTempDir("bench-ccm-");
+const address = `unix://${join(socketDir.path, "ccm.sock")}`;
+const service = await startServerProcess(
+  serviceNodeArgs("ccm"),
+  {
+    // A cache that outlives the run: the figures compare the gRPC hop, not when a 1 min TTL runs out.
+    ...ccmEnv(metal.url, { LOG_LEVEL: "warn", INSTANCE_CACHE_TTL: "10m" }),
+    EVENTS_OUTBOX_DIR: join(socketDir.path, "outbox"),
+  },
+  { listen: address },
+);
+const ccm = createCcmClient({ address });
 const adapterOptions = {
-  cp,
+  ccm,
   kubeconfigPath: bed.kubeconfigPath,
   leaderElect: false,
   leaderElectionNamespace: "kube-system",
@@ -70,7 +81,6 @@ const adapterOptions = {
   nodeMonitorPeriodMs: 5_000,
   concurrency: 50,
   configDebounceMs: 300,
-  events: noEvents,
   logger,
 };
 try {
@@ -165,9 +175,48 @@ try {
   console.log(
     `${SERVICE_COUNT} LoadBalancer Services reconciled from scratch (finalizer, IP, status): ${svcSeconds.toFixed(2)} s; MetalLB pool complete: ${poolSeconds.toFixed(2)} s (target 20 s); config syncs: ${adapter.config.syncs}`,
   );
+  // What one housekeeping run and one config sync take with 500 nodes and 1,000 Services in the caches
+  // (nothing to change: the steady state every interval and every debounced change pays). CPU is this
+  // process (adapter, emulator) plus the service's: wall time on a shared host is mostly waiting.
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system + cpuMicros(service.pid)) / 1000;
+  };
+  const median = async (fn: () => Promise<unknown>, runs = 7) => {
+    const ms: number[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      const c = cpuMs();
+      await fn();
+      ms.push(performance.now() - t);
+      cpu.push(cpuMs() - c);
+    }
+    const mid = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(runs / 2)]!;
+    return { p50: mid(ms), max: Math.max(...ms), cpu: mid(cpu) };
+  };
+  await new Promise((r) => setTimeout(r, 2000));
+  // Housekeeping re-queues every node; let those reconciles finish before the next run starts.
+  const hk = await median(async () => {
+    await adapter.housekeep();
+    await adapter.nodeQueue.drain();
+  });
+  const sync = await median(() => adapter.config.sync());
+  console.log(
+    `housekeeping run (${NODE_COUNT} nodes, ${SERVICE_COUNT} IPs; with the re-queued node reconciles): p50 ${hk.p50.toFixed(1)} ms, max ${hk.max.toFixed(1)} ms, CPU p50 ${hk.cpu.toFixed(0)} ms`,
+  );
+  console.log(
+    `config sync (render ${SERVICE_COUNT} IPs x ${NODE_COUNT} nodes, compare): p50 ${sync.p50.toFixed(1)} ms, max ${sync.max.toFixed(1)} ms, CPU p50 ${sync.cpu.toFixed(0)} ms`,
+  );
+  console.log(
+    `RSS: this process (adapter, emulator, test clients) ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, ccm service process ${(rssKiB(service.pid) / 1024).toFixed(0)} MiB`,
+  );
   await adapter.stop();
   if (nodeSeconds > 10 || poolSeconds > 20) process.exitCode = 1;
 } finally {
+  ccm.close();
+  await service.stop();
+  socketDir.remove();
   await kube.close();
   await metal.close();
   await bed.stop();

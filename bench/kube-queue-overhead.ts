@@ -4,8 +4,8 @@
  * Run: npm run bench kube-queue-overhead
  */
 
-import { Registry } from "prom-client";
 import { createKubeMetrics, createWorkQueue } from "@metal-kube/kube";
+import { Registry } from "prom-client";
 
 const N = Number(process.env.N ?? 200_000);
 const TARGET_MS = 0.1;

@@ -5,8 +5,8 @@
  * Run: node --import tsx bench/kube-reconcile-5000.ts   (N, CONCURRENCY, CREATORS to vary)
  */
 import { startTestbed } from "@metal-kube/e2e";
-import { createLogger } from "@metal-kube/logging";
 import { createController, createKubeClient, type ResourceRef, sleep } from "@metal-kube/kube";
+import { createLogger } from "@metal-kube/logging";
 
 const N = Number(process.env.N ?? 5000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);

@@ -2,7 +2,7 @@
 // deploy/ and `npm start` run). tsx is for development: its loader thread and source maps cost a service ~60 MB RSS.
 // The project's own TypeScript (services, libs) is bundled; third-party packages stay external and load
 // from node_modules as usual, so their own files (proto includes, native parts) keep working.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -11,14 +11,23 @@ import { build, type Plugin } from "esbuild";
 const root = join(import.meta.dirname, "..");
 const outdir = join(root, "dist");
 
-/** Bundle name -> entry point. */
-export const ENTRIES: Record<string, string> = {
-  "machine-driver": "services/machine-driver/src/main.ts",
-  ccm: "services/ccm/src/main.ts",
-  ignition: "services/ignition/src/main.ts",
-  "ignition-adapter": "services/ignition/src/adapter/main.ts",
-  "metal-api-emulator": "services/metal-api-emulator/src/main.ts",
-};
+/**
+ * Bundle name -> entry point (from the repo root): every service's process `services/<name>/src/main.ts`
+ * as `<name>`, and its adapter process `services/<name>/src/adapter/main.ts` as `<name>-adapter`.
+ */
+export const ENTRIES: Record<string, string> = Object.fromEntries(
+  readdirSync(join(root, "services"), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .flatMap(
+      (name): Array<[string, string]> => [
+        [name, `services/${name}/src/main.ts`],
+        [`${name}-adapter`, `services/${name}/src/adapter/main.ts`],
+      ],
+    )
+    .filter(([, entry]) => existsSync(join(root, entry))),
+);
 
 /**
  * Keeps third-party packages external, and points `import.meta.url` of a bundled source file at that

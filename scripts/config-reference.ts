@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ConfigSpec, describeConfig } from "@metal-kube/config";
-import { kitConfigSpec } from "@metal-kube/service-kit";
+import { adapterKitConfigSpec, kitConfigSpec } from "@metal-kube/service-kit";
 import { GRPC_SERVICES, ROOT } from "./stack.js";
 
 const OUT = join(ROOT, "docs", "configuration.md");
@@ -19,16 +19,34 @@ function isSpec(value: unknown): value is ConfigSpec {
   );
 }
 
-/** Every exported config spec of `file`. */
-async function specsOf(file: string): Promise<ConfigSpec[]> {
-  if (!existsSync(file)) return [];
-  const mod = (await import(file)) as Record<string, unknown>;
-  return Object.values(mod).filter(isSpec);
+/** Every exported config spec of services/<name>/src/<file> (config.ts, adapter/config.ts). */
+async function specsIn(
+  name: string,
+  file: string,
+): Promise<{ specs: ConfigSpec[]; mod: Record<string, unknown> }> {
+  const path = join(ROOT, "services", name, "src", file);
+  if (!existsSync(path)) return { specs: [], mod: {} };
+  const mod = (await import(path)) as Record<string, unknown>;
+  return { specs: Object.values(mod).filter(isSpec), mod };
 }
 
-/** The service process's specs (src/config.ts) and its adapter process's (src/adapter/config.ts). */
-const serviceSpecs = (name: string) => specsOf(join(ROOT, "services", name, "src", "config.ts"));
-const adapterSpecs = (name: string) => specsOf(join(ROOT, "services", name, "src", "adapter", "config.ts"));
+/** One row per variable, even when a spec re-declares a kit variable. */
+function table(specs: ConfigSpec[]): string {
+  const merged: ConfigSpec = Object.assign({}, ...specs);
+  const byEnv = new Map(Object.values(merged).map((f) => [f.env, f]));
+  return describeConfig(Object.fromEntries(byEnv));
+}
+
+/** The adapter's DEFAULT_<SERVICE>_ADDRESS, DEFAULT_ADAPTER_METRICS_LISTEN and DEFAULT_<SERVICE>_TIMEOUT. */
+function adapterDefaultsOf(mod: Record<string, unknown>) {
+  const pick = (suffix: string) => {
+    const key = Object.keys(mod).find((k) => k.startsWith("DEFAULT_") && k.endsWith(suffix));
+    const value = key ? mod[key] : undefined;
+    if (typeof value !== "string") throw new Error(`adapter/config.ts exports no DEFAULT_*${suffix}`);
+    return value;
+  };
+  return { address: pick("_ADDRESS"), metricsListen: pick("_METRICS_LISTEN"), callTimeout: pick("_TIMEOUT") };
+}
 
 export async function renderConfigReference(): Promise<string> {
   const parts = [
@@ -44,23 +62,24 @@ export async function renderConfigReference(): Promise<string> {
     .sort();
   for (const name of services) {
     const grpc = GRPC_SERVICES.find((s) => s.name === name);
-    const specs = await serviceSpecs(name);
+    const { specs } = await specsIn(name, "config.ts");
     if (!grpc && specs.length === 0) continue;
     parts.push(`## ${name}`, "");
-    const merged: ConfigSpec = {};
-    if (grpc)
-      Object.assign(
-        merged,
-        kitConfigSpec(name, { listen: `0.0.0.0:${grpc.port}`, metricsListen: `0.0.0.0:${grpc.metricsPort}` }),
-      );
-    for (const s of specs) Object.assign(merged, s);
-    // One row per variable, even when a service re-declares a kit variable.
-    const byEnv = new Map(Object.values(merged).map((f) => [f.env, f]));
-    parts.push(describeConfig(Object.fromEntries(byEnv)), "");
-    const adapter = await adapterSpecs(name);
-    if (adapter.length > 0) {
+    const kit = grpc
+      ? [
+          kitConfigSpec(name, {
+            listen: `0.0.0.0:${grpc.port}`,
+            metricsListen: `0.0.0.0:${grpc.metricsPort}`,
+          }),
+        ]
+      : [];
+    parts.push(table([...kit, ...specs]), "");
+    // The adapter process (src/adapter/main.ts) reads its own variables, the adapter kit's first.
+    const adapter = await specsIn(name, join("adapter", "config.ts"));
+    if (grpc && adapter.specs.length > 0) {
+      const defaults = adapterDefaultsOf(adapter.mod);
       parts.push(`### ${name} adapter`, "");
-      parts.push(describeConfig(Object.assign({}, ...adapter)), "");
+      parts.push(table([adapterKitConfigSpec(name, defaults), ...adapter.specs]), "");
     }
   }
   return `${parts.join("\n").trimEnd()}\n`;

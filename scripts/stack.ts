@@ -23,31 +23,37 @@ export interface GrpcServiceEntry {
   name: string;
   port: number;
   metricsPort: number;
+  /** The adapter process' /metrics, /healthz and /readyz: the service's metrics port + 100. */
+  adapterMetricsPort: number;
   /** Fully qualified gRPC service, for the grpcurl examples. */
   grpcService: string;
 }
 
-/** The gRPC services in port order (50051-50055, metrics 9051-9055). */
+const service = (name: string, port: number, metricsPort: number, grpcService: string): GrpcServiceEntry => ({
+  name,
+  port,
+  metricsPort,
+  adapterMetricsPort: metricsPort + 100,
+  grpcService,
+});
+
+/** The gRPC services in port order (50051-50055, metrics 9051-9055, adapters' metrics 9151-9155). */
 export const GRPC_SERVICES: readonly GrpcServiceEntry[] = [
-  {
-    name: "machine-driver",
-    port: 50051,
-    metricsPort: 9051,
-    grpcService: "metalstack.machinedriver.v1.MachineDriver",
-  },
-  { name: "ccm", port: 50052, metricsPort: 9052, grpcService: "metalstack.ccm.v1.CloudProvider" },
-  { name: "firewall", port: 50053, metricsPort: 9053, grpcService: "metalstack.firewall.v1.Firewall" },
-  {
-    name: "ignition",
-    port: 50054,
-    metricsPort: 9054,
-    grpcService: "metalstack.ignition.v1.IgnitionRenderer",
-  },
-  { name: "extension", port: 50055, metricsPort: 9055, grpcService: "metalstack.extension.v1.Extension" },
+  service("machine-driver", 50051, 9051, "metalstack.machinedriver.v1.MachineDriver"),
+  service("ccm", 50052, 9052, "metalstack.ccm.v1.CloudProvider"),
+  service("firewall", 50053, 9053, "metalstack.firewall.v1.Firewall"),
+  service("ignition", 50054, 9054, "metalstack.ignition.v1.IgnitionRenderer"),
+  service("extension", 50055, 9055, "metalstack.extension.v1.Extension"),
 ];
 
 /** A service's entry point: `src/main.ts` by convention. Undefined while the service does not exist yet. */
 export function serviceEntry(name: string): string | undefined {
   const file = join(ROOT, "services", name, "src", "main.ts");
+  return existsSync(file) ? file : undefined;
+}
+
+/** A service's adapter process: `src/adapter/main.ts`. Undefined when its adapter is not ours to run. */
+export function adapterEntry(name: string): string | undefined {
+  const file = join(ROOT, "services", name, "src", "adapter", "main.ts");
   return existsSync(file) ? file : undefined;
 }

@@ -1,5 +1,6 @@
 // `npm start`: NATS with JetStream, the metal-api emulator and every service that exists, on the ports of
 // scripts/stack.ts, with a table of endpoints and grpcurl commands. Ctrl-C stops everything cleanly.
+// With a cluster, each service's adapter process (src/adapter/main.ts) runs too, calling its service.
 //
 //   npm start                         services only; Kubernetes adapters off
 //   npm start -- --testbed            also a local kube-apiserver + etcd + CRDs; adapters on against it
@@ -11,9 +12,11 @@ import { get as httpGet } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { serviceAddressVariable } from "@metal-kube/service-kit";
 import { checkHealth, commandPath } from "@metal-kube/testing";
 import { buildBundles, serviceNodeArgs } from "./build.js";
 import {
+  adapterEntry,
   EMULATOR_PORT,
   GRPC_SERVICES,
   LOCAL_CLUSTER,
@@ -147,10 +150,13 @@ async function stopAll(code: number) {
   if (stopping) return;
   stopping = true;
   console.log("\nstopping...");
-  // Services first (they flush events to NATS and may still call metal-api), then the emulator, NATS last.
+  // Adapters first (they call the services), then the services (they flush events to NATS and may still
+  // call metal-api), then the emulator, NATS last.
   const infra = new Set(["nats", "metal-api-emulator"]);
+  const isAdapter = (p: Part) => p.name.endsWith("-adapter");
   const waves = [
-    parts.filter((p) => !infra.has(p.name)),
+    parts.filter(isAdapter),
+    parts.filter((p) => !infra.has(p.name) && !isAdapter(p)),
     parts.filter((p) => p.name === "metal-api-emulator"),
     parts.filter((p) => p.name === "nats"),
   ];
@@ -242,8 +248,8 @@ try {
       METAL_API_HMAC_AUTH_TYPE: "Metal-Admin",
       ...LOCAL_CLUSTER,
       LOG_LEVEL: "info",
-      // Unset unless asked for: a KUBECONFIG in the developer's shell must not turn the adapters on.
-      KUBECONFIG: kubeconfig,
+      // The services never read it; unset so a developer's shell cannot leak a cluster into them.
+      KUBECONFIG: undefined,
     };
     const part = startPart(svc.name, process.execPath, serviceNodeArgs(svc.name), env);
     started.push({ ...svc, address, part });
@@ -253,6 +259,29 @@ try {
       const status = await checkHealth(svc.address);
       if (status !== "SERVING") throw new Error(status);
     });
+  }
+
+  // Each service's adapter, only with a cluster: a KUBECONFIG in the developer's shell must not turn them on.
+  const adapters: Array<{ name: string; service: string; metricsUrl: string; part: Part }> = [];
+  if (kubeconfig) {
+    for (const svc of started) {
+      if (!adapterEntry(svc.name)) continue;
+      const name = `${svc.name}-adapter`;
+      const metrics = `127.0.0.1:${svc.adapterMetricsPort + offset}`;
+      const part = startPart(name, process.execPath, serviceNodeArgs(name), {
+        [serviceAddressVariable(svc.name)]: svc.address,
+        ADAPTER_METRICS_LISTEN: metrics,
+        KUBECONFIG: kubeconfig,
+        LOG_LEVEL: "info",
+      });
+      adapters.push({ name, service: svc.address, metricsUrl: `http://${metrics}`, part });
+    }
+    for (const a of adapters) {
+      await until(`${a.name} ready`, a.part, async () => {
+        const status = await httpStatus(`${a.metricsUrl}/readyz`);
+        if (status !== 200) throw new Error(`readyz ${status}`);
+      });
+    }
   }
 
   const { goBinaryPath, GRPCURL_VERSION } = await import("@metal-kube/e2e");
@@ -268,6 +297,7 @@ try {
       (s) =>
         `  ${s.name.padEnd(20)}  grpc ${s.address}  metrics http://127.0.0.1:${s.metricsPort + offset}/metrics`,
     ),
+    ...adapters.map((a) => `  ${a.name.padEnd(20)}  -> ${a.service}  metrics ${a.metricsUrl}/metrics`),
     kubeconfig
       ? `  Kubernetes adapters   on, KUBECONFIG=${kubeconfig}`
       : "  Kubernetes adapters   off (npm start -- --testbed)",

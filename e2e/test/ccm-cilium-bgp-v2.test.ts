@@ -1,10 +1,11 @@
-// End to end, LOADBALANCER=cilium-bgp-v2: the ccm process against the test bed's kube-apiserver with
+// End to end, LOADBALANCER=cilium-bgp-v2: the ccm pod (service and adapter processes on a unix socket) against the test bed's kube-apiserver with
 // the current Cilium's upstream CRDs (cilium.io/v2 BGP control plane v2 and CiliumLoadBalancerIPPool),
 // so every object the renderer makes is checked against Cilium's own schema. The adapter authenticates
 // as deploy/ccm's ServiceAccount with exactly that RBAC.
 
 import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
+import { LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { waitFor } from "@metal-kube/testing";
 import test from "ava";
 import {
@@ -21,12 +22,13 @@ import {
 } from "../../services/ccm/src/lb-config.js";
 import {
   type AdapterBed,
-  adapterEnv,
+  type CcmPod,
   getOrUndefined,
   ingressOf,
   lbServiceObject,
   registerNode,
   startAdapterBed,
+  startCcmPod,
   waitInitialized,
 } from "../../services/ccm/test/adapter-bed.js";
 import {
@@ -35,12 +37,11 @@ import {
   configWaiter,
   internalIpOf,
 } from "../../services/ccm/test/config-waiter.js";
-import type { CcmProcess, MetalBed } from "../../services/ccm/test/harness.js";
-import { startCcm } from "../../services/ccm/test/harness.js";
+import type { MetalBed } from "../../services/ccm/test/harness.js";
 import { CRD_GROUPS } from "../src/index.js";
 
 const NS = "e2e-ccm-cilium-v2";
-const V2 = LB_CONFIG_RESOURCES["cilium-bgp-v2"];
+const V2 = LB_CONFIG_RESOURCES[LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2]!;
 
 interface ClusterConfig extends KubeObject {
   spec: {
@@ -73,9 +74,9 @@ let metal: MetalBed;
 let kube: KubeClient;
 let nodes: ResourceClient<NodeObject>;
 let services: ResourceClient<ServiceObject>;
-let ccm: CcmProcess;
+let ccm: CcmPod;
 const machines: MachineResponse[] = [];
-const { noRefusedObjects, waitConfig } = configWaiter(() => ccm.logs());
+const { noRefusedObjects, waitConfig } = configWaiter(() => ccm.adapter.logs());
 
 test.before(async () => {
   ab = await startAdapterBed({
@@ -87,7 +88,7 @@ test.before(async () => {
   });
   ({ metal, kube, nodes, services } = ab);
   // Starting at all proves deploy/ccm's RBAC covers this mode: the adapter checks every permission first.
-  ccm = await startCcm(adapterEnv(ab, { LOADBALANCER: "cilium-bgp-v2" }), { waitFor: "ccm adapter running" });
+  ccm = await startCcmPod(ab, { service: { LOADBALANCER: "cilium-bgp-v2" } });
 });
 
 test.after.always(async () => {

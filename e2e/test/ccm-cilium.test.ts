@@ -1,4 +1,4 @@
-// End to end, LOADBALANCER=cilium: the ccm process against the test bed's kube-apiserver with Cilium
+// End to end, LOADBALANCER=cilium: the ccm pod (service and adapter processes on a unix socket) against the test bed's kube-apiserver with Cilium
 // v1.17's upstream CRDs (cilium.io/v2alpha1 CiliumBGPPeeringPolicy and CiliumLoadBalancerIPPool), so
 // every object the renderer makes is checked against Cilium's own schema. The adapter authenticates as
 // deploy/ccm's ServiceAccount with exactly that RBAC.
@@ -6,7 +6,7 @@
 import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
 import { TAG_PRIMARY_ASN } from "@metal-kube/metal-stack";
-import { IpType } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
+import { IpType, LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { covers } from "../../services/ccm/src/adapter/lb-config-controller.js";
@@ -18,13 +18,14 @@ import {
 import { MANAGED_BY, MANAGED_BY_LABEL, renderConfig } from "../../services/ccm/src/lb-config.js";
 import {
   type AdapterBed,
-  adapterEnv,
+  type CcmPod,
   getOrUndefined,
   ingressOf,
   lbServiceObject,
   registerNode,
   serviceIps,
   startAdapterBed,
+  startCcmPod,
   taggedFor,
   waitInitialized,
 } from "../../services/ccm/test/adapter-bed.js";
@@ -34,10 +35,11 @@ import {
   configWaiter,
   internalIpOf as machineIp,
 } from "../../services/ccm/test/config-waiter.js";
-import { type CcmProcess, type MetalBed, PROJECT, startCcm } from "../../services/ccm/test/harness.js";
+import { type MetalBed, PROJECT } from "../../services/ccm/test/harness.js";
 import { CRD_GROUPS } from "../src/index.js";
 
 const NS = "e2e-ccm-cilium";
+const CILIUM = LB_CONFIG_RESOURCES[LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM]!;
 
 interface PeeringPolicy extends KubeObject {
   spec: {
@@ -55,7 +57,7 @@ let metal: MetalBed;
 let kube: KubeClient;
 let nodes: ResourceClient<NodeObject>;
 let services: ResourceClient<ServiceObject>;
-let ccm: CcmProcess;
+let ccm: CcmPod;
 let policies: ResourceClient<PeeringPolicy>;
 let pools: ResourceClient<CiliumIpPool>;
 const machines: MachineResponse[] = [];
@@ -63,10 +65,10 @@ const machines: MachineResponse[] = [];
 test.before(async () => {
   ab = await startAdapterBed({ crds: CRD_GROUPS.cilium, nats: false, namespace: NS, machines: 8, racks: 2 });
   ({ metal, kube, nodes, services } = ab);
-  policies = kube.resource<PeeringPolicy>(LB_CONFIG_RESOURCES.cilium.CiliumBGPPeeringPolicy!);
-  pools = kube.resource<CiliumIpPool>(LB_CONFIG_RESOURCES.cilium.CiliumLoadBalancerIPPool!);
+  policies = kube.resource<PeeringPolicy>(CILIUM.CiliumBGPPeeringPolicy!);
+  pools = kube.resource<CiliumIpPool>(CILIUM.CiliumLoadBalancerIPPool!);
   // Starting at all proves deploy/ccm's RBAC covers Cilium mode: the adapter checks every permission first.
-  ccm = await startCcm(adapterEnv(ab, { LOADBALANCER: "cilium" }), { waitFor: "ccm adapter running" });
+  ccm = await startCcmPod(ab, { service: { LOADBALANCER: "cilium" } });
 });
 
 test.after.always(async () => {
@@ -74,7 +76,7 @@ test.after.always(async () => {
   await ab?.close();
 });
 
-const { noRefusedObjects, waitConfig } = configWaiter(() => ccm.logs());
+const { noRefusedObjects, waitConfig } = configWaiter(() => ccm.adapter.logs());
 const internalIpOf = (m: MachineResponse) => machineIp(m, metal.networkId);
 
 const poolBlocks = async (name: string) =>
@@ -226,7 +228,7 @@ test.serial("edge inputs the emulator cannot produce render objects Cilium's sch
   const created: Array<{ client: ResourceClient; name: string }> = [];
   try {
     for (const o of objects) {
-      const client = kube.resource(LB_CONFIG_RESOURCES.cilium[o.kind]!);
+      const client = kube.resource(CILIUM[o.kind]!);
       const body = JSON.parse(o.json) as KubeObject & { spec: unknown };
       // Without the managed-by label: the running ccm must not delete them as not wanted.
       body.metadata.labels = {};

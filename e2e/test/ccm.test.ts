@@ -1,17 +1,18 @@
-// End to end: the ccm process (gRPC service + adapter) against the test bed's kube-apiserver with
-// MetalLB's CRDs and the metal-api emulator; the adapter authenticates as the ServiceAccount of
-// deploy/ccm with exactly that RBAC.
+// End to end: the ccm pod as deploy/ccm runs it (the gRPC service and its adapter, two processes joined
+// by a unix socket) against the test bed's kube-apiserver with MetalLB's CRDs and the metal-api emulator;
+// the adapter authenticates as the ServiceAccount of deploy/ccm with exactly that RBAC.
 
 import type { KubeClient, KubeObject, ResourceClient } from "@metal-kube/kube";
 import type { MachineResponse } from "@metal-kube/metal-api";
 import { TAG_PRIMARY_ASN as ASN_LABEL } from "@metal-kube/metal-stack";
-import { freePort, waitFor } from "@metal-kube/testing";
+import { waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { connect, type NatsConnection } from "nats";
 import type { NodeObject, ServiceObject } from "../../services/ccm/src/adapter/resources.js";
 import {
   type AdapterBed,
   adapterEnv,
+  type CcmPod,
   getOrUndefined,
   ingressOf,
   lbServiceObject,
@@ -19,18 +20,17 @@ import {
   SERVICE_TAG_PREFIX,
   serviceIps,
   startAdapterBed,
+  startCcmPod,
   taggedFor,
   waitInitialized,
 } from "../../services/ccm/test/adapter-bed.js";
 import {
-  type CcmProcess,
   CLUSTER,
-  ccmEnv,
   type MetalBed,
   PARTITION,
   PROJECT,
   SSH_KEY,
-  startCcm,
+  startAdapter,
 } from "../../services/ccm/test/harness.js";
 import { CRD_GROUPS, type Testbed } from "../src/index.js";
 
@@ -39,11 +39,10 @@ const NS = "e2e-ccm";
 let ab: AdapterBed;
 let bed: Testbed;
 let metal: MetalBed;
-let ccm: CcmProcess;
+let ccm: CcmPod;
 let kube: KubeClient;
 let nodes: ResourceClient<NodeObject>;
 let services: ResourceClient<ServiceObject>;
-let grpcPort: number;
 let nc: NatsConnection;
 const nodeEvents: Array<{ subject: string; event: { subject?: string; data: Record<string, unknown> } }> = [];
 const pools = () =>
@@ -60,20 +59,15 @@ const adverts = () =>
 const lbService = (name: string, over: { metadata?: object; spec?: object } = {}) =>
   lbServiceObject(NS, name, over);
 
-const launched: CcmProcess[] = [];
-async function launchCcm(port = grpcPort): Promise<CcmProcess> {
-  const p = await startCcm(adapterEnv(ab, { GRPC_LISTEN: `127.0.0.1:${port}` }), {
-    waitFor: "ccm adapter running",
-  });
+const launched: CcmPod[] = [];
+async function launchCcm(): Promise<CcmPod> {
+  const p = await startCcmPod(ab);
   launched.push(p);
   return p;
 }
 
 test.before(async () => {
-  [ab, grpcPort] = await Promise.all([
-    startAdapterBed({ crds: CRD_GROUPS.metallb, nats: true, namespace: NS, machines: 16, racks: 2 }),
-    freePort(),
-  ]);
+  ab = await startAdapterBed({ crds: CRD_GROUPS.metallb, nats: true, namespace: NS, machines: 16, racks: 2 });
   ({ bed, metal, kube, nodes, services } = ab);
   nc = await connect({ servers: bed.natsUrl! });
   const sub = nc.subscribe("metal.ccm.node.>");
@@ -88,7 +82,12 @@ test.after.always(async () => {
   if (process.env.CCM_E2E_LOG)
     (await import("node:fs")).writeFileSync(
       process.env.CCM_E2E_LOG,
-      launched.map((p, n) => `=== ccm ${n}\n${p.proc.output()}`).join("\n"),
+      launched
+        .map(
+          (p, n) =>
+            `=== ccm ${n} service\n${p.service.proc.output()}\n=== ccm ${n} adapter\n${p.adapter.proc.output()}`,
+        )
+        .join("\n"),
     );
   await ccm?.stop();
   await nc?.close();
@@ -101,15 +100,9 @@ test.serial("an adapter missing RBAC fails at start naming every missing permiss
     name: "ccm-weak",
     clusterRules: [{ apiGroups: [""], resources: ["nodes", "services"], verbs: ["get", "list", "watch"] }],
   });
+  // An adapter of its own against the running service: the check is the adapter's, before any work.
   const err = await t.throwsAsync(
-    startCcm(
-      ccmEnv(metal.url, {
-        KUBECONFIG: weak,
-        LEADER_ELECTION_NAMESPACE: "kube-system",
-        EVENTS_ENABLED: "false",
-      }),
-      { waitFor: "ccm adapter running" },
-    ),
+    startAdapter(adapterEnv(ab, { KUBECONFIG: weak, CCM_ADDRESS: ccm.address })),
   );
   // The log line is JSON: its quotes arrive escaped.
   const msg = (err?.message ?? "").replaceAll('\\"', '"');
@@ -445,14 +438,59 @@ test.serial(
   },
 );
 
+/** grpc_server_handled_total of a CloudProvider method with code OK, as the service's /metrics counts it. */
+function handledOk(metrics: string, method: string): number {
+  const path = `/metalstack.ccm.v1.CloudProvider/${method}`;
+  return metrics
+    .split("\n")
+    .filter(
+      (l) =>
+        l.startsWith("grpc_server_handled_total{") &&
+        l.includes(`method="${path}"`) &&
+        l.includes('code="OK"'),
+    )
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
+test.serial(
+  "the adapter's work is in the service's metrics: every CloudProvider call it made is counted",
+  async (t) => {
+    // Nothing but this pod's adapter calls this service, so every count is the adapter's.
+    const metrics = await (await fetch(`http://${ccm.service.metricsAddress}/metrics`)).text();
+    for (const method of [
+      "DescribeCluster",
+      "InstanceMetadata",
+      "InstanceExists",
+      "InstanceShutdown",
+      "EnsureLoadBalancer",
+      "EnsureLoadBalancerDeleted",
+      "ListLoadBalancerIps",
+      "RenderLoadBalancerConfig",
+      "SyncMachines",
+      "RecordNodeEvent",
+    ])
+      t.true(handledOk(metrics, method) > 0, `${method} is counted in grpc_server_handled_total`);
+    // One call per node event: e2e-node-1..3 and e2e-node-gone initialized, e2e-node-gone deleted (at least).
+    t.true(handledOk(metrics, "RecordNodeEvent") >= 5);
+    // The adapter serves its own metrics: its work queues and its Lease.
+    const own = await (await fetch(`http://${ccm.adapter.metricsAddress}/metrics`)).text();
+    t.regex(own, /workqueue_adds_total\{[^}]*queue="ccm-services"/);
+    t.regex(own, /leader_election_is_leader\{[^}]*lease="metal-kube-ccm"[^}]*\} 1/);
+    t.is((await fetch(`http://${ccm.adapter.metricsAddress}/readyz`)).status, 200);
+  },
+);
+
 test.serial("a standby ccm takes over when the leader stops, and serves new Services", async (t) => {
-  const standby = await launchCcm(await freePort());
-  t.false(standby.logs().some((l) => String(l.msg).startsWith("leading")));
+  // A second pod (replica): its adapter stands by.
+  const standby = await launchCcm();
+  t.false(standby.adapter.logs().some((l) => String(l.msg).startsWith("leading")));
   await ccm.stop();
-  // The leader hands its Lease back on SIGTERM: the standby leads at once, not a lease duration later.
-  await waitFor("standby leads", () => standby.logs().some((l) => String(l.msg).startsWith("leading")), {
-    timeoutMs: 10_000,
-  });
+  // The leader's adapter hands its Lease back on SIGTERM: the standby leads at once, not a lease later.
+  await waitFor(
+    "standby leads",
+    () => standby.adapter.logs().some((l) => String(l.msg).startsWith("leading")),
+    { timeoutMs: 10_000 },
+  );
   ccm = standby;
   await services.create(lbService("after-failover"));
   const s = await waitFor(
@@ -490,14 +528,16 @@ test.serial(
         for (const n of gone) deleted.add(n);
         if (!killed && i >= 60) {
           killed = true;
-          await ccm.proc.kill();
+          // kill -9 of the reconciler: the adapter container dies, the service beside it keeps running.
+          await ccm.adapter.proc.kill();
         }
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
     await work;
     t.true(killed);
-    ccm = await launchCcm();
+    // The kubelet starts the adapter container again.
+    await ccm.restartAdapter();
     const remaining = names.filter((n) => !deleted.has(n));
     await waitFor(
       "converged",

@@ -12,6 +12,7 @@ import { type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-
 import test, { type ExecutionContext } from "ava";
 import { connect } from "nats";
 import {
+  adapterEntry,
   EMULATOR_PORT,
   GRPC_SERVICES,
   NATS_MONITOR_PORT,
@@ -22,11 +23,14 @@ import {
 
 const run = promisify(execFile);
 
-/** Every port a stack at this offset listens on. */
+/** Every port a stack at this offset listens on (the adapters' only with a cluster). */
 const stackPorts = (offset: number) =>
-  [NATS_PORT, NATS_MONITOR_PORT, EMULATOR_PORT, ...GRPC_SERVICES.flatMap((s) => [s.port, s.metricsPort])].map(
-    (p) => p + offset,
-  );
+  [
+    NATS_PORT,
+    NATS_MONITOR_PORT,
+    EMULATOR_PORT,
+    ...GRPC_SERVICES.flatMap((s) => [s.port, s.metricsPort, s.adapterMetricsPort]),
+  ].map((p) => p + offset);
 
 /** The same ports, each named by its part, so a port left taken says whose it is. */
 const namedStackPorts = (offset: number): Array<[string, number]> => [
@@ -37,6 +41,7 @@ const namedStackPorts = (offset: number): Array<[string, number]> => [
     (s): Array<[string, number]> => [
       [`${s.name} grpc`, s.port + offset],
       [`${s.name} metrics`, s.metricsPort + offset],
+      [`${s.name} adapter metrics`, s.adapterMetricsPort + offset],
     ],
   ),
 ];
@@ -263,9 +268,31 @@ test("npm start brings up NATS, the emulator and the services; grpcurl sees refl
 test("npm start -- --testbed starts a local apiserver with the upstream CRDs and turns the adapters on", async (t) => {
   // 5 ports above the first test's, which may run at the same time.
   // Offsets ending in 5: never the other test's ports.
-  const { stack } = await startStack(t, 1_005 + (process.pid % 1_000) * 10, ["--testbed"]);
+  const { stack, offset } = await startStack(t, 1_005 + (process.pid % 1_000) * 10, ["--testbed"]);
   const kubeconfig = /Kubernetes adapters\s+on, KUBECONFIG=(\S+)/.exec(stack.output())?.[1];
   t.truthy(kubeconfig, "the table says the adapters are on and names the kubeconfig");
+  // Each service's adapter is a process of its own, in the table with the service it calls, and ready.
+  const withAdapter = GRPC_SERVICES.filter((s) => serviceEntry(s.name) && adapterEntry(s.name));
+  t.true(withAdapter.length > 0, "at least one service has an adapter");
+  for (const svc of withAdapter) {
+    const metrics = `http://127.0.0.1:${svc.adapterMetricsPort + offset}`;
+    t.true(
+      stack
+        .output()
+        .includes(
+          `${svc.name}-adapter`.padEnd(20) +
+            `  -> 127.0.0.1:${svc.port + offset}  metrics ${metrics}/metrics`,
+        ),
+      `${svc.name}-adapter is in the table with its service and metrics address`,
+    );
+    const ready = await new Promise<number>((resolve, reject) =>
+      httpGet(`${metrics}/readyz`, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).once("error", reject),
+    );
+    t.is(ready, 200, `${svc.name}-adapter is ready`);
+  }
 
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig!);
@@ -278,7 +305,7 @@ test("npm start -- --testbed starts a local apiserver with the upstream CRDs and
     "clusterwidenetworkpolicies.metal-stack.io",
   ])
     t.true(names.includes(crd), `${crd} installed`);
-  // The ccm's adapter runs in the service process when KUBECONFIG is set: it takes its leader Lease.
+  // The ccm's adapter process, started because a cluster is given, takes its leader Lease.
   if (serviceEntry("ccm")) {
     const coordination = kc.makeApiClient(CoordinationV1Api);
     const lease = await waitFor(

@@ -442,8 +442,7 @@ test.serial(
       ["machine-controller-manager", "machine-controller", "machine-driver"],
     );
     const socketMount = (name: string) =>
-      containers.find((c) => c.name === name)?.volumeMounts?.find((v) => v.name === "sockets")
-        ?.mountPath;
+      containers.find((c) => c.name === name)?.volumeMounts?.find((v) => v.name === "sockets")?.mountPath;
     t.is(socketMount("machine-controller"), "/run/metal-kube");
     t.is(socketMount("machine-driver"), "/run/metal-kube");
     const env = (name: string, key: string) =>

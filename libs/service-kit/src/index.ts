@@ -1,3 +1,4 @@
+export { type AdapterDefaults, adapterKitConfigSpec, serviceAddressVariable } from "./adapter-config.js";
 export type { CallContext, Interceptor, UnaryHandler } from "./call-context.js";
 export { serverCredentials, type TlsOptions } from "./credentials.js";
 export { defineService, type ServiceHandlers, type ServiceRegistration } from "./define-service.js";
@@ -16,7 +17,22 @@ export {
   type MethodMetrics,
   type RpcMetrics,
 } from "./metrics.js";
+export {
+  type AdapterKitConfig,
+  type RunAdapterOptions,
+  type RunningAdapter,
+  runAdapter,
+} from "./run-adapter.js";
 export { type KitConfig, type RunServiceOptions, runService, type ServiceSetup } from "./run-service.js";
+export {
+  createServiceClient,
+  DEFAULT_CALL_TIMEOUT_MS,
+  fromGrpcError,
+  type ServiceCallOptions,
+  type ServiceClient,
+  type ServiceClientOptions,
+  type ServiceDefinitionOrClient,
+} from "./service-client.js";
 export {
   Code,
   codeName,

@@ -57,10 +57,6 @@ export function kitConfigSpec(name: string, defaults: { listen: string; metricsL
       default: `.work/${name}/outbox`,
       description: "directory of the durable event outbox",
     }),
-    kubeconfig: field("KUBECONFIG", text(), {
-      optional: true,
-      description: "kubeconfig of the cluster the service's Kubernetes adapter watches; unset = adapter off",
-    }),
   };
 }
 

@@ -4,6 +4,7 @@ import { createLogger, exitAfterFlush, type Logger } from "@metal-kube/logging";
 import type { Interceptor } from "./call-context.js";
 import type { ServiceRegistration } from "./define-service.js";
 import { registerEventMetrics } from "./event-metrics.js";
+import { createGracefulStop, stopOnSignals } from "./graceful-stop.js";
 import { createGrpcServer, type GrpcServer } from "./grpc-server.js";
 import { checkWorkers, kitConfigSpec, tlsFromConfig } from "./kit-config.js";
 import type { ErrorMapper } from "./service-error.js";
@@ -100,36 +101,20 @@ export async function runService<S extends ConfigSpec>(o: RunServiceOptions<S>):
   });
   registerEventMetrics(server.metrics.registry, events);
 
-  let shuttingDown = false;
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    shuttingDown = true;
-    logger.info({ signal }, "shutdown requested");
-    try {
-      await server.stop();
-      await setup.close?.();
-      // Last: calls and the service's own shutdown may still publish.
-      await events.close();
-      logger.info({ events: events.stats() }, "stopped cleanly");
-      exitAfterFlush(logger, 0);
-    } catch (err) {
-      logger.error({ err }, "error during shutdown");
-      exitAfterFlush(logger, 1);
-    }
-  };
+  const shutdown = createGracefulStop(logger, async () => {
+    await server.stop();
+    await setup.close?.();
+    // Last: calls and the service's own shutdown may still publish.
+    await events.close();
+    logger.info({ events: events.stats() }, "stopped cleanly");
+  });
   const primary =
-    worker === undefined ? undefined : joinPrimary(server.metrics.registry, (r) => void shutdown(r));
-  if (!primary) {
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
-    process.on("SIGINT", () => void shutdown("SIGINT"));
-  }
+    worker === undefined ? undefined : joinPrimary(server.metrics.registry, (r) => void shutdown.stop(r));
+  if (!primary) stopOnSignals(shutdown);
 
   await server.start();
   await Promise.all([setup.ready?.() ?? Promise.resolve(), eventsReady]);
-  if (!shuttingDown) {
+  if (!shutdown.stopping) {
     server.setServing(true);
     logger.info("serving");
     primary?.serving();

@@ -10,7 +10,7 @@ import {
   type EchoResponse,
   EchoServiceClient,
 } from "@metal-kube/proto/metalstack/echo/v1/echo";
-import { jsonLogs, type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { type ManagedProcess, makeTempDir, startServiceProcess } from "@metal-kube/testing";
 
 export const ECHO_FIXTURE = join(import.meta.dirname, "fixtures/echo-service.ts");
 
@@ -24,23 +24,20 @@ export interface EchoProcess {
 /** Starts the echo fixture as a child process and waits for its listen log line. */
 export async function startEcho(env: Record<string, string> = {}): Promise<EchoProcess> {
   const outbox = makeTempDir("echo-outbox-");
-  const proc = spawnProcess(process.execPath, ["--import", "tsx", ECHO_FIXTURE], {
-    env: { ...process.env, LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: outbox.path, ...env },
+  const p = await startServiceProcess({
+    name: "echo",
+    entry: ECHO_FIXTURE,
+    env: { LOG_LEVEL: "info", EVENTS_OUTBOX_DIR: outbox.path, ...env },
+    ready: "gRPC server listening",
     keepOutput: 4 * 1024 * 1024,
   });
-  const logs = jsonLogs(proc);
-  void proc.exited.then(() => outbox.remove());
-  const exited = proc.exited.then((code) => {
-    throw new Error(`echo exited with ${code}: ${proc.output()}`);
-  });
-  const listening = await Promise.race([
-    exited,
-    waitFor("echo service to listen", () => logs().find((l) => l.msg === "gRPC server listening"), {
-      timeoutMs: 20_000,
-    }),
-  ]);
-  exited.catch(() => {});
-  return { proc, address: String(listening.address), metricsAddress: String(listening.metricsAddress), logs };
+  void p.proc.exited.then(() => outbox.remove());
+  return {
+    proc: p.proc,
+    address: String(p.ready.address),
+    metricsAddress: String(p.ready.metricsAddress),
+    logs: p.logs,
+  };
 }
 
 export function echoClient(

@@ -1,9 +1,11 @@
 // The CloudProvider domain: every operation of metalstack.ccm.v1.CloudProvider, with the request and
-// response types of the proto. The gRPC service binds it; the in-process adapter calls it directly.
+// response types of the proto. The gRPC service binds it; the adapter reaches it only over gRPC.
 
 import type { Logger } from "@metal-kube/logging";
 import type { MetalApiClient } from "@metal-kube/metal-api";
+import { machineIdOf } from "@metal-kube/metal-stack";
 import {
+  type DescribeClusterResponse,
   type EnsureLoadBalancerDeletedRequest,
   type EnsureLoadBalancerDeletedResponse,
   type EnsureLoadBalancerRequest,
@@ -20,6 +22,9 @@ import {
   type InstanceShutdownResponse,
   type ListLoadBalancerIpsResponse,
   LoadBalancerMode,
+  NodeEventType,
+  type RecordNodeEventRequest,
+  type RecordNodeEventResponse,
   type RenderLoadBalancerConfigRequest,
   type RenderLoadBalancerConfigResponse,
   type SyncMachinesRequest,
@@ -28,9 +33,17 @@ import {
   type UpdateLoadBalancerResponse,
 } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { ServiceError } from "@metal-kube/service-kit";
-import { type CcmEventSink, noEvents } from "./events.js";
+import { type CcmEventSink, noEvents, publishEvent } from "./events.js";
 import { createInstances } from "./instances.js";
-import { type LbMode, modeOf, renderConfig } from "./lb-config.js";
+import {
+  defaultNamespaceOf,
+  type LbMode,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  modeEnum,
+  modeOf,
+  renderConfig,
+} from "./lb-config.js";
 import { createLoadBalancers } from "./load-balancers.js";
 import { createMachineDirectory } from "./machine-directory.js";
 import { createMachineSync } from "./machine-sync.js";
@@ -44,8 +57,6 @@ export interface CloudProviderOptions {
   additionalNetworks?: readonly string[];
   sshPublicKey?: string;
   loadBalancer?: LbMode;
-  /** Namespace of the MetalLB objects. */
-  loadBalancerNamespace?: string;
   instanceCacheTtlMs?: number;
   metalApiTimeoutMs?: number;
   events?: CcmEventSink;
@@ -78,8 +89,14 @@ export interface CloudProvider {
     signal?: AbortSignal,
   ): Promise<RenderLoadBalancerConfigResponse>;
   syncMachines(req: SyncMachinesRequest, signal?: AbortSignal): Promise<SyncMachinesResponse>;
-  readonly loadBalancerMode: LbMode;
+  describeCluster(): DescribeClusterResponse;
+  recordNodeEvent(req: RecordNodeEventRequest): Promise<RecordNodeEventResponse>;
 }
+
+const NODE_ACTIONS: Partial<Record<NodeEventType, "initialized" | "deleted">> = {
+  [NodeEventType.NODE_EVENT_TYPE_INITIALIZED]: "initialized",
+  [NodeEventType.NODE_EVENT_TYPE_DELETED]: "deleted",
+};
 
 export function createCloudProvider(o: CloudProviderOptions): CloudProvider {
   for (const [k, v] of Object.entries({
@@ -122,7 +139,6 @@ export function createCloudProvider(o: CloudProviderOptions): CloudProvider {
   });
 
   return {
-    loadBalancerMode: mode,
     instanceMetadata: (req, signal) => instances.metadata(req.node, signal),
     instanceExists: async (req, signal) => ({ exists: await instances.exists(req.node, signal) }),
     instanceShutdown: async (req, signal) => ({ shutdown: await instances.shutdown(req.node, signal) }),
@@ -156,9 +172,50 @@ export function createCloudProvider(o: CloudProviderOptions): CloudProvider {
         mode: modeOf(req.mode ?? LoadBalancerMode.LOAD_BALANCER_MODE_UNSPECIFIED, mode),
         nodes: req.nodes,
         ips,
-        namespace: req.namespace || o.loadBalancerNamespace,
+        namespace: req.namespace,
       });
     },
     syncMachines: (req, signal) => syncMachines(req.nodes, signal),
+    describeCluster: () => ({
+      projectId: o.projectId,
+      partitionId: o.partitionId,
+      clusterId: o.clusterId,
+      defaultExternalNetworkId: o.defaultExternalNetworkId,
+      loadBalancerMode: modeEnum(mode),
+      defaultConfigNamespace: defaultNamespaceOf(mode),
+      configLabelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+    }),
+    async recordNodeEvent(req) {
+      const action = NODE_ACTIONS[req.type];
+      if (!action)
+        throw ServiceError.invalidArgument(
+          "type",
+          "must be NODE_EVENT_TYPE_INITIALIZED or NODE_EVENT_TYPE_DELETED",
+        );
+      if (req.nodeName === "") throw ServiceError.invalidArgument("node_name", "is required");
+      if (req.providerId !== "") machineIdOf(req.providerId, "provider_id");
+      else if (action === "initialized")
+        throw ServiceError.invalidArgument("provider_id", "is required for an initialized node");
+      let published: unknown;
+      try {
+        published = await publishEvent(events, {
+          entity: "node",
+          action,
+          subject: req.nodeName,
+          data: {
+            node: req.nodeName,
+            providerId: req.providerId,
+            ...(req.reason !== "" ? { reason: req.reason } : {}),
+          },
+        });
+      } catch (err) {
+        throw ServiceError.unavailable(
+          `event not published: ${err instanceof Error ? err.message : String(err)}`,
+          err,
+        );
+      }
+      const id = (published as { id?: unknown } | undefined)?.id;
+      return { eventId: typeof id === "string" ? id : "" };
+    },
   };
 }

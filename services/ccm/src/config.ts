@@ -1,7 +1,8 @@
-// The ccm's own environment variables (the kit adds GRPC_LISTEN, METRICS_LISTEN, TLS_*, NATS_URL,
-// KUBECONFIG, ...). One server serves one cluster: project, partition and cluster come from here.
+// The ccm service's own environment variables (the kit adds GRPC_LISTEN, METRICS_LISTEN, TLS_*, NATS_URL,
+// ...). One server serves one cluster: project, partition and cluster come from here. The adapter's
+// variables (Kubernetes, leader election, intervals) are in adapter/config.ts.
 
-import { bool, duration, enumOf, field, integer, list, text, url } from "@metal-kube/config";
+import { bool, duration, enumOf, field, list, text, url } from "@metal-kube/config";
 import { LB_MODES } from "./lb-config.js";
 
 export const DEFAULT_LISTEN = "0.0.0.0:50052";
@@ -57,47 +58,5 @@ export const ccmConfigSpec = {
   eventsEnabled: field("EVENTS_ENABLED", bool(), {
     default: "true",
     description: "publish CloudEvents to NATS (through the durable outbox)",
-  }),
-  inCluster: field("IN_CLUSTER", bool(), {
-    default: "false",
-    description: "run the Kubernetes adapter with the pod's ServiceAccount (KUBECONFIG set also turns it on)",
-  }),
-  leaderElect: field("LEADER_ELECT", bool(), {
-    default: "true",
-    description:
-      "the adapter reconciles only while holding the Lease LEADER_ELECTION_NAMESPACE/metal-kube-ccm",
-  }),
-  leaseDurationMs: field("LEADER_ELECTION_LEASE_DURATION", duration(), {
-    default: "15s",
-    description: "Lease duration; a standby takes over this long after the leader stopped renewing",
-  }),
-  leaderElectionNamespace: field("LEADER_ELECTION_NAMESPACE", text(), {
-    default: "kube-system",
-    description: "namespace of the leader election Lease",
-  }),
-  loadBalancerNamespace: field("LOADBALANCER_NAMESPACE", text(), {
-    optional: true,
-    description: "namespace of the MetalLB objects (Cilium's are cluster-scoped)",
-  }),
-  loadBalancerClass: field("LOADBALANCER_CLASS", text(), {
-    optional: true,
-    description:
-      "Services with this spec.loadBalancerClass are served too (those without a class always are)",
-  }),
-  housekeepingIntervalMs: field("HOUSEKEEPING_INTERVAL", duration(), {
-    default: "1m",
-    description: "machine tags to node labels, cluster tag and SSH key on machines, orphan IP collection",
-  }),
-  nodeMonitorPeriodMs: field("NODE_MONITOR_PERIOD", duration(), {
-    default: "5s",
-    description: "how often a NotReady node's machine is checked (deleted when gone, tainted when shut down)",
-  }),
-  concurrency: field("ADAPTER_CONCURRENCY", integer(1, 1000), {
-    default: "50",
-    description: "nodes and Services reconciled at once (each)",
-  }),
-  configDebounceMs: field("LOADBALANCER_CONFIG_DEBOUNCE", duration(), {
-    default: "300ms",
-    description: "quiet time after a Service or node change before the MetalLB/Cilium objects are rewritten",
   }),
 };

@@ -1,4 +1,3 @@
-export { type CcmAdapter, type CcmAdapterOptions, startCcmAdapter } from "./adapter/adapter.js";
 export { type CloudProvider, type CloudProviderOptions, createCloudProvider } from "./cloud-provider.js";
 export { ccmConfigSpec, DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN } from "./config.js";
 export { type CcmEvent, type CcmEventSink, noEvents } from "./events.js";

@@ -49,6 +49,17 @@ export const modeOf = (m: LoadBalancerMode, fallback: LbMode): LbMode =>
         ? "cilium-bgp-v2"
         : fallback;
 
+/** The wire enum of a mode (what DescribeCluster reports). */
+export const modeEnum = (m: LbMode): LoadBalancerMode =>
+  m === "metallb"
+    ? LoadBalancerMode.LOAD_BALANCER_MODE_METALLB
+    : m === "cilium"
+      ? LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM
+      : LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2;
+
+/** Where namespaced objects go when a request names no namespace ("" for Cilium: all cluster-scoped). */
+export const defaultNamespaceOf = (m: LbMode): string => (m === "metallb" ? DEFAULT_METALLB_NAMESPACE : "");
+
 const cidrOf = (ip: string) => (isIPv6(ip) ? `${ip}/128` : `${ip}/32`);
 const poolName = (ip: LoadBalancerIp) =>
   `${ip.networkId}-${ip.type === IpType.IP_TYPE_STATIC ? "static" : "ephemeral"}`;

@@ -19,5 +19,7 @@ export function cloudProviderService(cp: CloudProvider): ServiceRegistration {
     listLoadBalancerIps: (_req, ctx) => cp.listLoadBalancerIps(ctx.signal),
     renderLoadBalancerConfig: (req, ctx) => cp.renderLoadBalancerConfig(req, ctx.signal),
     syncMachines: (req, ctx) => cp.syncMachines(req, ctx.signal),
+    describeCluster: async () => cp.describeCluster(),
+    recordNodeEvent: (req) => cp.recordNodeEvent(req),
   });
 }

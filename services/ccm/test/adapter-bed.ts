@@ -1,6 +1,7 @@
 // The ccm adapter's end-to-end fixtures, shared by every LOADBALANCER mode's e2e test: the test bed's
 // kube-apiserver with the mode's upstream CRDs and deploy/ccm applied, the metal-api emulator, the
-// adapter's ServiceAccount kubeconfig (exactly deploy/ccm's RBAC), and Node/Service helpers.
+// adapter's ServiceAccount kubeconfig (exactly deploy/ccm's RBAC), the ccm pod as deployed (service and
+// adapter, two processes joined by a unix socket), and Node/Service helpers.
 
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import {
   type ResourceClient,
 } from "@metal-kube/kube";
 import { TAG_SERVICE } from "@metal-kube/metal-stack";
-import { waitFor } from "@metal-kube/testing";
+import { makeTempDir, waitFor } from "@metal-kube/testing";
 import {
   NODES,
   type NodeObject,
@@ -21,7 +22,19 @@ import {
   type ServiceObject,
   UNINITIALIZED_TAINT,
 } from "../src/adapter/resources.js";
-import { ADMIN_KEY, CLUSTER, ccmEnv, type MetalBed, PROJECT, SSH_KEY, startMetal } from "./harness.js";
+import {
+  ADMIN_KEY,
+  type AdapterProcess,
+  type CcmProcess,
+  CLUSTER,
+  ccmEnv,
+  type MetalBed,
+  PROJECT,
+  SSH_KEY,
+  startAdapter,
+  startCcm,
+  startMetal,
+} from "./harness.js";
 
 const DEPLOY = join(import.meta.dirname, "../../../deploy/ccm");
 /** deploy/ccm's manifests in apply order. */
@@ -82,24 +95,78 @@ export async function startAdapterBed(o: AdapterBedOptions): Promise<AdapterBed>
   };
 }
 
-/** The ccm's environment against the bed: short timings, admin HMAC (machine updates), events when NATS runs. */
-export function adapterEnv(ab: AdapterBed, env: Record<string, string> = {}): Record<string, string> {
+/** The ccm service's environment against the bed: admin HMAC (machine updates), events when NATS runs. */
+export function serviceEnv(ab: AdapterBed, env: Record<string, string> = {}): Record<string, string> {
   return ccmEnv(ab.metal.url, {
     // metal-api's machine update (cluster tag, SSH key) needs the admin role.
     METAL_API_HMAC: ADMIN_KEY,
     METAL_API_HMAC_AUTH_TYPE: "Metal-Admin",
     METAL_SSH_PUBLICKEY: SSH_KEY,
-    KUBECONFIG: ab.saKubeconfig,
-    LEADER_ELECTION_NAMESPACE: "kube-system",
-    LEADER_ELECTION_LEASE_DURATION: "3s",
     INSTANCE_CACHE_TTL: "500ms",
-    HOUSEKEEPING_INTERVAL: "2s",
-    NODE_MONITOR_PERIOD: "300ms",
-    LOADBALANCER_CONFIG_DEBOUNCE: "100ms",
     LOG_LEVEL: "info",
     ...(ab.bed.natsUrl ? { EVENTS_ENABLED: "true", NATS_URL: ab.bed.natsUrl } : { EVENTS_ENABLED: "false" }),
     ...env,
   });
+}
+
+/** The adapter's environment against the bed: deploy/ccm's ServiceAccount, short timings. */
+export function adapterEnv(ab: AdapterBed, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    KUBECONFIG: ab.saKubeconfig,
+    LEADER_ELECTION_NAMESPACE: "kube-system",
+    LEADER_ELECTION_LEASE_DURATION: "3s",
+    HOUSEKEEPING_INTERVAL: "2s",
+    NODE_MONITOR_PERIOD: "300ms",
+    LOADBALANCER_CONFIG_DEBOUNCE: "100ms",
+    LOG_LEVEL: "info",
+    ...env,
+  };
+}
+
+/** One ccm pod as deploy/ccm runs it: the service on a unix socket, the adapter dialling it. */
+export interface CcmPod {
+  service: CcmProcess;
+  adapter: AdapterProcess;
+  /** `unix:///.../ccm.sock`. */
+  address: string;
+  /** A new adapter container against the same service (after the old one died). */
+  restartAdapter(env?: Record<string, string>): Promise<AdapterProcess>;
+  /** Both processes, adapter first (it hands its Lease back), as the pod's termination does. */
+  stop(): Promise<void>;
+}
+
+export async function startCcmPod(
+  ab: AdapterBed,
+  o: { service?: Record<string, string>; adapter?: Record<string, string> } = {},
+): Promise<CcmPod> {
+  const dir = makeTempDir("ccm-pod-");
+  const address = `unix://${join(dir.path, "ccm.sock")}`;
+  const service = await startCcm(serviceEnv(ab, { GRPC_LISTEN: address, ...o.service }));
+  const launch = (env: Record<string, string> = {}) =>
+    startAdapter(adapterEnv(ab, { CCM_ADDRESS: address, ...o.adapter, ...env }));
+  let adapter: AdapterProcess;
+  try {
+    adapter = await launch();
+  } catch (err) {
+    await service.stop();
+    dir.remove();
+    throw err;
+  }
+  const pod: CcmPod = {
+    service,
+    adapter,
+    address,
+    async restartAdapter(env) {
+      pod.adapter = await launch(env);
+      return pod.adapter;
+    },
+    async stop() {
+      await pod.adapter.stop();
+      await service.stop();
+      dir.remove();
+    },
+  };
+  return pod;
 }
 
 /** A node as the kubelet registers it with --cloud-provider=external. */

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { status as Status } from "@grpc/grpc-js";
 import { AddressType, IpType, LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { checkHealth, startNats, waitFor } from "@metal-kube/testing";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { connect } from "nats";
 import {
   ADMIN_KEY,
@@ -527,21 +527,32 @@ test("SyncMachines adds the missing cluster tag and the SSH key (admin key), and
   t.true(denied.failed[0]!.startsWith(`${m2.id}: `));
 });
 
-test("events metal.ccm.ip.{allocated,released} reach NATS JetStream from the real service", async (t) => {
+interface SeenEvent {
+  subject: string;
+  event: { id: string; subject?: string; data: Record<string, unknown> };
+}
+
+/** A ccm publishing to its own NATS, a client of it, and every event on `subjects` as it arrives. */
+async function withNats(t: ExecutionContext, subjects: string) {
   const nats = await startNats();
   t.teardown(() => nats.stop());
-  const withNats = await startCcm(ccmEnv(metal.url, { EVENTS_ENABLED: "true", NATS_URL: nats.url }));
-  t.teardown(() => withNats.stop());
+  const ccmWithNats = await startCcm(ccmEnv(metal.url, { EVENTS_ENABLED: "true", NATS_URL: nats.url }));
+  t.teardown(() => ccmWithNats.stop());
   const nc = await connect({ servers: nats.url });
   t.teardown(() => nc.close());
-  const seen: Array<{ subject: string; event: { subject?: string; data: Record<string, unknown> } }> = [];
-  const sub = nc.subscribe("metal.ccm.>");
+  const seen: SeenEvent[] = [];
+  const sub = nc.subscribe(subjects);
   void (async () => {
     for await (const msg of sub) seen.push({ subject: msg.subject, event: JSON.parse(msg.string()) });
   })();
   await nc.flush();
-  const c = ccmClient(withNats.address);
+  const c = ccmClient(ccmWithNats.address);
   t.teardown(() => c.close());
+  return { c, seen };
+}
+
+test("events metal.ccm.ip.{allocated,released} reach NATS JetStream from the real service", async (t) => {
+  const { c, seen } = await withNats(t, "metal.ccm.>");
   const r = await c.ensureLoadBalancer({ service: lbService("evented", { namespace: "ev" }), nodes: [] });
   await c.ensureLoadBalancerDeleted({ service: lbService("evented", { namespace: "ev" }) });
   await waitFor("2 events", () => seen.length >= 2, { timeoutMs: 20_000 });
@@ -557,4 +568,68 @@ test("events metal.ccm.ip.{allocated,released} reach NATS JetStream from the rea
     service: "ev/evented",
   });
   t.like(seen[1]?.event.data, { ip: r.ip!.address, service: "ev/evented", freed: true });
+});
+
+test("DescribeCluster reports the cluster, the load balancer mode and how rendered objects are found", async (t) => {
+  t.deepEqual(await client.describeCluster({}), {
+    projectId: PROJECT,
+    partitionId: PARTITION,
+    clusterId: CLUSTER,
+    defaultExternalNetworkId: "internet",
+    loadBalancerMode: LoadBalancerMode.LOAD_BALANCER_MODE_METALLB,
+    defaultConfigNamespace: "metallb-system",
+    configLabelSelector: "app.kubernetes.io/managed-by=metal-kube-ccm",
+  });
+  // Every object a render returns carries the selector's label.
+  const out = await client.renderLoadBalancerConfig({
+    mode: 0,
+    namespace: "",
+    nodes: [],
+    ips: [{ address: "198.18.9.9", networkId: "internet", type: IpType.IP_TYPE_EPHEMERAL, services: [] }],
+  });
+  t.true(out.objects.length > 0);
+  for (const o of out.objects)
+    t.is(JSON.parse(o.json).metadata.labels["app.kubernetes.io/managed-by"], "metal-kube-ccm");
+  t.true(
+    out.objects.every((o) => o.namespace === "metallb-system"),
+    "the default namespace is the reported one",
+  );
+});
+
+test("RecordNodeEvent refuses bad input naming the field", async (t) => {
+  const node = { nodeName: "n1", providerId: `metal://${PARTITION}/m1`, reason: "" };
+  const unspecified = await grpcError(client.recordNodeEvent({ ...node, type: 0 }));
+  t.is(unspecified.code, Status.INVALID_ARGUMENT);
+  t.regex(unspecified.details, /^type: must be NODE_EVENT_TYPE_INITIALIZED or NODE_EVENT_TYPE_DELETED/);
+  const noName = await grpcError(client.recordNodeEvent({ ...node, type: 1, nodeName: "" }));
+  t.regex(noName.details, /^node_name: is required/);
+  const foreign = await grpcError(client.recordNodeEvent({ ...node, type: 2, providerId: "aws:///i-1" }));
+  t.is(foreign.code, Status.INVALID_ARGUMENT);
+  t.regex(foreign.details, /^provider_id: must start with metal:\/\//);
+  const noId = await grpcError(client.recordNodeEvent({ ...node, type: 1, providerId: "" }));
+  t.regex(noId.details, /^provider_id: is required for an initialized node/);
+  // A node deleted before it had a providerID is fine; without events the id is empty.
+  t.deepEqual(await client.recordNodeEvent({ ...node, type: 2, providerId: "" }), { eventId: "" });
+});
+
+test("events metal.ccm.node.{initialized,deleted} are published by RecordNodeEvent through the outbox", async (t) => {
+  const { c, seen } = await withNats(t, "metal.ccm.node.>");
+  const providerId = `metal://${PARTITION}/m-ev`;
+  const init = await c.recordNodeEvent({ type: 1, nodeName: "n-ev", providerId, reason: "" });
+  const del = await c.recordNodeEvent({
+    type: 2,
+    nodeName: "n-ev",
+    providerId,
+    reason: "machine no longer allocated",
+  });
+  await waitFor("2 node events", () => seen.length >= 2, { timeoutMs: 20_000 });
+  t.deepEqual(
+    seen.map((s) => [s.subject, s.event.id, s.event.subject]),
+    [
+      ["metal.ccm.node.initialized", init.eventId, "n-ev"],
+      ["metal.ccm.node.deleted", del.eventId, "n-ev"],
+    ],
+  );
+  t.deepEqual(seen[0]?.event.data, { node: "n-ev", providerId });
+  t.deepEqual(seen[1]?.event.data, { node: "n-ev", providerId, reason: "machine no longer allocated" });
 });

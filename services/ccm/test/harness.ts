@@ -1,8 +1,7 @@
-// Real parts for the ccm's tests: the metal-api emulator on a loopback port, the ccm as its own process
-// (gRPC on a loopback port), and a promise client of the generated CloudProvider stub.
+// Real parts for the ccm's tests: the metal-api emulator on a loopback port, the ccm service as its own
+// process (gRPC on a loopback port or a unix socket), and the kit's promise client of CloudProvider.
 
 import { join } from "node:path";
-import { credentials, type ServiceError as GrpcError, Metadata } from "@grpc/grpc-js";
 import { createLogger } from "@metal-kube/logging";
 import {
   createMetalApiClient,
@@ -11,15 +10,11 @@ import {
   type MetalApiClient,
 } from "@metal-kube/metal-api";
 import { createEmulator, type Emulator, type InventoryInput } from "@metal-kube/metal-api-emulator";
-import { CloudProviderClient, CloudProviderService } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
-import {
-  freePort,
-  jsonLogs,
-  type ManagedProcess,
-  makeTempDir,
-  spawnProcess,
-  waitFor,
-} from "@metal-kube/testing";
+import { ServiceError } from "@metal-kube/service-kit";
+import { freePort, type ManagedProcess, makeTempDir, startServiceProcess } from "@metal-kube/testing";
+import { type CcmClient, createCcmClient } from "../src/adapter/ccm-client.js";
+
+export type { CcmClient };
 
 export const VIEW_KEY = "ccm-view-key";
 export const EDIT_KEY = "ccm-edit-key";
@@ -31,6 +26,7 @@ export const SSH_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBmmRyX0eIGkLWSMW3k0RbOAyShNNJVpqBWdLcAYG6Nj ccm@test";
 
 const main = join(import.meta.dirname, "../src/main.ts");
+const adapterMain = join(import.meta.dirname, "../src/adapter/main.ts");
 
 /** One partition (fra-equ01), `machines` machines, networks internet (default external) and ext2. */
 export function ccmInventory({ machines = 12, racks = 2 } = {}): InventoryInput {
@@ -144,7 +140,9 @@ export async function startMetal(o: { machines?: number; racks?: number } = {}):
 
 export interface CcmProcess {
   proc: ManagedProcess;
+  /** `127.0.0.1:<port>` or `unix:///<path>`. */
   address: string;
+  metricsAddress: string;
   logs(): Array<Record<string, unknown>>;
   stop(): Promise<void>;
 }
@@ -166,75 +164,76 @@ export function ccmEnv(url: string, env: Record<string, string> = {}): Record<st
   };
 }
 
-export async function startCcm(
-  env: Record<string, string>,
-  o: { waitFor?: string } = {},
-): Promise<CcmProcess> {
+/** Starts the ccm service (a loopback port unless GRPC_LISTEN says otherwise) and waits until it serves. */
+export async function startCcm(env: Record<string, string>): Promise<CcmProcess> {
   const dir = makeTempDir("ccm-it-");
-  const port = env.GRPC_LISTEN ? Number(env.GRPC_LISTEN.split(":").at(-1)) : await freePort();
-  const proc = spawnProcess(process.execPath, ["--import", "tsx", main], {
-    env: {
-      ...process.env,
-      GRPC_LISTEN: `127.0.0.1:${port}`,
-      EVENTS_OUTBOX_DIR: join(dir.path, "outbox"),
-      ...env,
-    },
+  const listen = env.GRPC_LISTEN ?? `127.0.0.1:${await freePort()}`;
+  const p = await startServiceProcess({
+    name: "ccm",
+    entry: main,
+    env: { GRPC_LISTEN: listen, EVENTS_OUTBOX_DIR: join(dir.path, "outbox"), ...env },
+    ready: "serving",
     keepOutput: 32 * 1024 * 1024,
   });
-  const logs = jsonLogs(proc);
-  const exited = proc.exited.then((code) => {
-    throw new Error(`ccm exited with ${code}: ${proc.output().slice(-32_000)}`);
-  });
-  exited.catch(() => {});
-  const want = o.waitFor ?? "serving";
-  await Promise.race([
-    exited,
-    waitFor(`ccm to log "${want}"`, () => logs().some((l) => l.msg === want), { timeoutMs: 60_000 }),
-  ]);
+  void p.proc.exited.then(() => dir.remove());
+  const listening = p.logs().find((l) => l.msg === "gRPC server listening")!;
   return {
-    proc,
-    address: `127.0.0.1:${port}`,
-    logs,
+    proc: p.proc,
+    address: listen,
+    metricsAddress: String(listening.metricsAddress),
+    logs: p.logs,
     stop: async () => {
-      await proc.stop();
+      await p.stop();
     },
   };
 }
 
-type Callback<Res> = (e: GrpcError | null, r?: Res) => void;
-type RawUnary = (req: unknown, md: Metadata, opts: { deadline?: number }, cb: Callback<unknown>) => unknown;
-
-type Methods = typeof CloudProviderService;
-type ReqOf<M> = M extends { requestDeserialize: (b: Buffer) => infer R } ? R : never;
-type ResOf<M> = M extends { responseDeserialize: (b: Buffer) => infer R } ? R : never;
-export type CcmClient = {
-  [K in keyof Methods]: (req: ReqOf<Methods[K]>, deadlineMs?: number) => Promise<ResOf<Methods[K]>>;
-} & { close(): void };
-
-/** Promise-returning calls over the generated grpc-js client, each with a deadline. */
-export function ccmClient(address: string): CcmClient {
-  const client = new CloudProviderClient(address, credentials.createInsecure());
-  const out: Record<string, unknown> = { close: () => client.close() };
-  for (const name of Object.keys(CloudProviderService)) {
-    const fn = (client as unknown as Record<string, RawUnary>)[name]!;
-    out[name] = (req: unknown, deadlineMs = 30_000) =>
-      new Promise((resolve, reject) =>
-        fn.call(client, req, new Metadata(), { deadline: Date.now() + deadlineMs }, (e, r) =>
-          e ? reject(e) : resolve(r),
-        ),
-      );
-  }
-  return out as CcmClient;
+export interface AdapterProcess {
+  proc: ManagedProcess;
+  metricsAddress: string;
+  logs(): Array<Record<string, unknown>>;
+  stop(): Promise<void>;
 }
 
-/** The gRPC code and details of a failed call (code 0 when it succeeded). */
+/**
+ * Starts the ccm adapter process (its env names CCM_ADDRESS and KUBECONFIG) and waits until it logs
+ * `waitFor` (default: running, its caches synced).
+ */
+export async function startAdapter(
+  env: Record<string, string>,
+  o: { waitFor?: string } = {},
+): Promise<AdapterProcess> {
+  const p = await startServiceProcess({
+    name: "ccm adapter",
+    entry: adapterMain,
+    env: { ADAPTER_METRICS_LISTEN: "127.0.0.1:0", LOG_LEVEL: "info", ...env },
+    ready: o.waitFor ?? "ccm adapter running",
+    keepOutput: 32 * 1024 * 1024,
+  });
+  const listening = p.logs().find((l) => l.msg === "adapter metrics listening");
+  return {
+    proc: p.proc,
+    metricsAddress: String(listening?.metricsAddress),
+    logs: p.logs,
+    stop: async () => {
+      await p.stop();
+    },
+  };
+}
+
+/** The kit's promise client of the generated CloudProvider definition (what the adapter uses). */
+export function ccmClient(address: string): CcmClient {
+  return createCcmClient({ address });
+}
+
+/** The gRPC code and the server's message of a failed call (code 0 when it succeeded). */
 export async function grpcError(p: Promise<unknown>): Promise<{ code: number; details: string }> {
   try {
     await p;
     return { code: 0, details: "" };
   } catch (err) {
-    const e = err as GrpcError;
-    return { code: e.code, details: e.details };
+    if (!(err instanceof ServiceError)) throw err;
+    return { code: err.code, details: err.message };
   }
 }
 

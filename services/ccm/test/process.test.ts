@@ -3,7 +3,16 @@
 import { join } from "node:path";
 import { makeTempDir, spawnProcess } from "@metal-kube/testing";
 import test from "ava";
-import { ccmClient, ccmEnv, EDIT_KEY, lbService, type MetalBed, startCcm, startMetal } from "./harness.js";
+import {
+  ccmClient,
+  ccmEnv,
+  EDIT_KEY,
+  lbService,
+  type MetalBed,
+  startAdapter,
+  startCcm,
+  startMetal,
+} from "./harness.js";
 
 const main = join(import.meta.dirname, "../src/main.ts");
 let metal: MetalBed;
@@ -62,4 +71,21 @@ test("the HMAC key is never logged, even at debug level", async (t) => {
   t.false(ccm.proc.output().includes(EDIT_KEY));
   // The effective configuration is logged at start, with the key masked.
   t.true(ccm.logs().some((l) => JSON.stringify(l).includes(`"METAL_API_HMAC":"[REDACTED]"`)));
+});
+
+test("the adapter process: a bad variable exits 2 naming it; an unreachable service fails the start naming it", async (t) => {
+  const adapterMain = join(import.meta.dirname, "../src/adapter/main.ts");
+  const bad = spawnProcess(process.execPath, ["--import", "tsx", adapterMain], {
+    env: { ...process.env, CCM_ADDRESS: "not an address", HOUSEKEEPING_INTERVAL: "soon" },
+  });
+  t.is(await bad.exited, 2);
+  t.regex(bad.output(), /CCM_ADDRESS: must be host:port or unix:\/\/\/path\/to\.sock/);
+  t.regex(bad.output(), /HOUSEKEEPING_INTERVAL/);
+  // Nothing listens on the socket: the adapter gives up after CCM_CONNECT_TIMEOUT, naming the address.
+  const dir = makeTempDir("ccm-adapter-exit-");
+  t.teardown(dir.remove);
+  const address = `unix://${join(dir.path, "none.sock")}`;
+  const err = await t.throwsAsync(startAdapter({ CCM_ADDRESS: address, CCM_CONNECT_TIMEOUT: "1s" }));
+  t.regex(err?.message ?? "", /^ccm adapter exited with 1/);
+  t.true(err?.message.includes(`the ccm service at ${address} did not answer`));
 });

@@ -1,6 +1,6 @@
 // End to end on the test bed: a real kube-apiserver with Gardener's OSC CRD, the ignition service
-// and its adapter as processes, the adapter authenticated as the ServiceAccount of deploy/ignition
-// with exactly that RBAC.
+// and its adapter as processes joined by a unix socket (as deploy/ignition runs them), the adapter
+// authenticated as the ServiceAccount of deploy/ignition with exactly that RBAC.
 
 import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
@@ -13,18 +13,12 @@ import {
   type KubeObject,
   type ResourceClient,
 } from "@metal-kube/kube";
-import { waitFor } from "@metal-kube/testing";
+import { makeTempDir, type ServiceProcess, waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { CHECKSUM_ANNOTATION, RESULT_SECRET_KEY } from "../src/adapter/actuator.js";
 import { type OperatingSystemConfig, OSC_RESOURCE } from "../src/adapter/osc.js";
 import { ignitionFiles, ignitionValidate } from "./helpers.js";
-import {
-  ADAPTER_MAIN,
-  type IgnitionServer,
-  type RunningProcess,
-  spawnUntilLog,
-  startIgnitionServer,
-} from "./server-harness.js";
+import { type IgnitionServer, startIgnitionAdapter, startIgnitionServer } from "./server-harness.js";
 
 const DEPLOY_DIR = join(import.meta.dirname, "../../../deploy/ignition");
 const deployFiles = readdirSync(DEPLOY_DIR)
@@ -38,7 +32,8 @@ let kube: KubeClient;
 let oscs: ResourceClient<OperatingSystemConfig>;
 let secrets: ResourceClient<KubeObject>;
 let server: IgnitionServer;
-let adapter: RunningProcess;
+let adapter: ServiceProcess;
+const socketDir = makeTempDir("ignition-pod-");
 
 test.before(async () => {
   bed = await startTestbed({ crds: ["operatingsystemconfigs"], nats: false });
@@ -53,24 +48,19 @@ test.before(async () => {
   oscs = kube.resource<OperatingSystemConfig>(OSC_RESOURCE);
   secrets = kube.resource({ group: "", version: "v1", plural: "secrets", kind: "Secret" });
   await bed.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-  server = await startIgnitionServer();
-  adapter = await spawnUntilLog(
-    ADAPTER_MAIN,
-    {
-      KUBECONFIG: saKubeconfig,
-      IGNITION_ADDRESS: server.address,
-      ADAPTER_METRICS_LISTEN: "127.0.0.1:0",
-      LEADER_ELECT: "true",
-      LEADER_ELECTION_NAMESPACE: "metal-kube-system",
-    },
-    "ignition adapter running",
-    60_000,
-  );
+  server = await startIgnitionServer({ GRPC_LISTEN: `unix://${join(socketDir.path, "ignition.sock")}` });
+  adapter = await startIgnitionAdapter({
+    KUBECONFIG: saKubeconfig,
+    IGNITION_ADDRESS: server.address,
+    LEADER_ELECT: "true",
+    LEADER_ELECTION_NAMESPACE: "metal-kube-system",
+  });
 });
 
 test.after.always(async () => {
-  await adapter?.proc.stop();
-  await server?.proc.stop();
+  await adapter?.stop();
+  await server?.stop();
+  socketDir.remove();
   await kube?.close();
   await bed?.stop();
 });

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { type ServiceError as GrpcError, status as GrpcStatus } from "@grpc/grpc-js";
+import { status as GrpcStatus } from "@grpc/grpc-js";
 import { Purpose, SpecVersion } from "@metal-kube/proto/metalstack/ignition/v1/ignition";
+import type { ServiceError } from "@metal-kube/service-kit";
 import { checkHealth, listServicesByReflection, spawnProcess, startNats, waitFor } from "@metal-kube/testing";
 import test from "ava";
 import { connect } from "nats";
-import { createGrpcRenderClient } from "../src/adapter/grpc-render-client.js";
 import { createRecordingEventSink } from "../src/events.js";
 import { createRenderer } from "../src/renderer.js";
 import { createIgnitionService } from "../src/service.js";
@@ -16,7 +16,7 @@ test.before(async () => {
   server = await startIgnitionServer();
 });
 test.after.always(async () => {
-  await server?.proc.stop();
+  await server?.stop();
 });
 
 test("the service is SERVING, lists IgnitionRenderer by reflection and serves /metrics", async (t) => {
@@ -58,25 +58,22 @@ test("Render through gRPC: user data that ignition-validate accepts, secret cont
 });
 
 test("the adapter's client takes user data beyond grpc-js's 4 MiB default", async (t) => {
-  const client = createGrpcRenderClient({ address: server.address });
+  const { client, render } = ignitionClient(server.address);
   t.teardown(() => client.close());
   // Random bytes do not compress: the user data carries all 6 MiB (as base64).
-  const res = await client.render(
-    request({ files: [b64File("/opt/blob", randomBytes(6 * 1024 * 1024))] }),
-    new AbortController().signal,
-  );
+  const res = await render(request({ files: [b64File("/opt/blob", randomBytes(6 * 1024 * 1024))] }));
   t.true(res.userData.length > 6 * 1024 * 1024);
 });
 
 test("bad input comes back as INVALID_ARGUMENT whose message names the file or unit", async (t) => {
   const { client, render } = ignitionClient(server.address);
   t.teardown(() => client.close());
-  const err = await t.throwsAsync<GrpcError>(
+  const err = await t.throwsAsync<ServiceError>(
     render(request({ files: [plainFile("/etc/a", "x", 0o17777)], units: [unit("kubelet")] })),
   );
   t.is(err?.code, GrpcStatus.INVALID_ARGUMENT);
-  t.regex(err?.details ?? "", /^files\[0\] \(\/etc\/a\): invalid mode 0o17777/);
-  t.regex(err?.details ?? "", /units\[0\] \(kubelet\): name must end in a unit type suffix/);
+  t.regex(err?.message ?? "", /^files\[0\] \(\/etc\/a\): invalid mode 0o17777/);
+  t.regex(err?.message ?? "", /units\[0\] \(kubelet\): name must end in a unit type suffix/);
 });
 
 test("reconcile through gRPC returns no user data, only the extension files and units", async (t) => {
@@ -92,7 +89,7 @@ test("reconcile through gRPC returns no user data, only the extension files and 
 
 test("IGNITION_SPEC_VERSION sets the default spec; a bad value stops the process naming the variable", async (t) => {
   const v2 = await startIgnitionServer({ IGNITION_SPEC_VERSION: "2.3.0" });
-  t.teardown(() => v2.proc.stop());
+  t.teardown(() => v2.stop());
   const { client, render } = ignitionClient(v2.address);
   t.teardown(() => client.close());
   t.is((await render(request())).specVersion, "2.3.0");
@@ -138,7 +135,7 @@ test("events metal.ignition.osc.{rendered,render-failed} reach NATS JetStream fr
   const nats = await startNats();
   t.teardown(() => nats.stop());
   const withNats = await startIgnitionServer({ NATS_URL: nats.url });
-  t.teardown(() => withNats.proc.stop());
+  t.teardown(() => withNats.stop());
   const nc = await connect({ servers: nats.url });
   t.teardown(() => nc.close());
   const seen: Array<{

@@ -1,8 +1,7 @@
 // Real parts for integration tests: the metal-api emulator on a loopback port, the driver as its own
-// process on a unix socket, and a gRPC client of the generated MachineDriver stub.
+// process on a unix socket, and the kit's promise client of the generated MachineDriver definition.
 
 import { join } from "node:path";
-import { credentials, type ServiceError as GrpcError, Metadata } from "@grpc/grpc-js";
 import { createLogger } from "@metal-kube/logging";
 import { createMetalApiClient, type MetalApiClient } from "@metal-kube/metal-api";
 import {
@@ -11,22 +10,9 @@ import {
   smallInventory as emulatorInventory,
   type InventoryInput,
 } from "@metal-kube/metal-api-emulator";
-import {
-  type CreateMachineRequest,
-  type CreateMachineResponse,
-  type DeleteMachineRequest,
-  type DeleteMachineResponse,
-  type GetMachineStatusRequest,
-  type GetMachineStatusResponse,
-  type GetVolumeIDsRequest,
-  type GetVolumeIDsResponse,
-  type InitializeMachineRequest,
-  type InitializeMachineResponse,
-  type ListMachinesRequest,
-  type ListMachinesResponse,
-  MachineDriverClient,
-} from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
-import { jsonLogs, type ManagedProcess, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { MachineDriverService } from "@metal-kube/proto/metalstack/machinedriver/v1/machine_driver";
+import { createServiceClient, type ServiceClient, ServiceError } from "@metal-kube/service-kit";
+import { type ManagedProcess, makeTempDir, startServiceProcess } from "@metal-kube/testing";
 
 export const EDIT_KEY = "it-edit-key";
 export const ADMIN_KEY = "it-admin-key";
@@ -99,9 +85,10 @@ export async function startDriver(
 ): Promise<DriverProcess> {
   const dir = makeTempDir("machine-driver-it-");
   const socket = o.socket ?? join(dir.path, "driver.sock");
-  const proc = spawnProcess(process.execPath, ["--import", "tsx", main], {
+  const p = await startServiceProcess({
+    name: "machine-driver",
+    entry: main,
     env: {
-      ...process.env,
       GRPC_LISTEN: `unix://${socket}`,
       METRICS_LISTEN: "127.0.0.1:0",
       EVENTS_ENABLED: "false",
@@ -110,73 +97,35 @@ export async function startDriver(
       LOG_LEVEL: "info",
       ...env,
     },
+    ready: "serving",
+    timeoutMs: 30_000,
     keepOutput: 16 * 1024 * 1024,
   });
-  const logs = jsonLogs(proc);
-  const exited = proc.exited.then((code) => {
-    throw new Error(`machine-driver exited with ${code}: ${proc.output()}`);
-  });
-  exited.catch(() => {});
-  await Promise.race([
-    exited,
-    waitFor("machine-driver to serve", () => logs().some((l) => l.msg === "serving"), { timeoutMs: 30_000 }),
-  ]);
-  const listening = logs().find((l) => l.msg === "gRPC server listening")!;
+  const listening = p.logs().find((l) => l.msg === "gRPC server listening")!;
   return {
-    proc,
+    proc: p.proc,
     socket,
     address: `unix://${socket}`,
     metricsAddress: String(listening.metricsAddress),
-    logs,
-    output: () => proc.output(),
+    logs: p.logs,
+    output: p.output,
   };
 }
 
-type Callback<Res> = (e: GrpcError | null, r?: Res) => void;
-type RawUnary<Req, Res> = (req: Req, md: Metadata, opts: { deadline?: number }, cb: Callback<Res>) => unknown;
+export type DriverClient = ServiceClient<typeof MachineDriverService>;
 
-export interface DriverClient {
-  createMachine(req: CreateMachineRequest, deadlineMs?: number): Promise<CreateMachineResponse>;
-  initializeMachine(req: InitializeMachineRequest, deadlineMs?: number): Promise<InitializeMachineResponse>;
-  deleteMachine(req: DeleteMachineRequest, deadlineMs?: number): Promise<DeleteMachineResponse>;
-  getMachineStatus(req: GetMachineStatusRequest, deadlineMs?: number): Promise<GetMachineStatusResponse>;
-  listMachines(req: ListMachinesRequest, deadlineMs?: number): Promise<ListMachinesResponse>;
-  getVolumeIds(req: GetVolumeIDsRequest, deadlineMs?: number): Promise<GetVolumeIDsResponse>;
-  close(): void;
-}
-
-/** Promise-returning calls over the generated grpc-js client, each with a deadline. */
+/** The kit's promise client (each call with a deadline, failures as ServiceErrors). */
 export function driverClient(address: string): DriverClient {
-  const client = new MachineDriverClient(address, credentials.createInsecure());
-  const wrap =
-    <Req, Res>(fn: unknown) =>
-    (req: Req, deadlineMs = 30_000): Promise<Res> =>
-      new Promise((resolve, reject) =>
-        (fn as RawUnary<Req, Res>).call(
-          client,
-          req,
-          new Metadata(),
-          { deadline: Date.now() + deadlineMs },
-          (e, r) => (e ? reject(e) : resolve(r as Res)),
-        ),
-      );
-  return {
-    createMachine: wrap(client.createMachine),
-    initializeMachine: wrap(client.initializeMachine),
-    deleteMachine: wrap(client.deleteMachine),
-    getMachineStatus: wrap(client.getMachineStatus),
-    listMachines: wrap(client.listMachines),
-    getVolumeIds: wrap(client.getVolumeIDs),
-    close: () => client.close(),
-  };
+  return createServiceClient(MachineDriverService, { address });
 }
 
-/** The gRPC code of a failed call (OK when it succeeded). */
+/** The gRPC code and the server's message of a failed call (OK when it succeeded). */
 export async function grpcCode(p: Promise<unknown>): Promise<{ code: number; details: string }> {
   try {
     await p;
     return { code: 0, details: "" };
   } catch (err) {
-    return { code: (err as GrpcError).code, details: (err as GrpcError).details };
+    if (!(err instanceof ServiceError)) throw err;
+    return { code: err.code, details: err.message };
   }
 }

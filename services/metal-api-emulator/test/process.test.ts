@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMetalApiClient, isForbidden } from "@metal-kube/metal-api";
-import { freePort, makeTempDir, spawnProcess, waitFor } from "@metal-kube/testing";
+import { freePort, makeTempDir, spawnProcess, startServiceProcess, waitFor } from "@metal-kube/testing";
 import test, { type ExecutionContext } from "ava";
 import { allocation } from "./harness.js";
 
@@ -25,12 +25,15 @@ async function processEnv(t: ExecutionContext, prefix: string, extra: Record<str
 }
 
 /** Starts the emulator process with `env` and waits until it answers its health check. */
-async function startProcess(t: ExecutionContext, env: NodeJS.ProcessEnv) {
-  const p = spawnProcess(process.execPath, ["--import", "tsx", MAIN], { env });
-  t.teardown(() => p.kill());
-  await waitFor("emulator health", async () => (await fetch(`http://127.0.0.1:${env.PORT}/v1/health`)).ok, {
+async function startProcess(t: ExecutionContext, env: Record<string, string | undefined>) {
+  const p = await startServiceProcess({
+    name: "metal-api emulator",
+    entry: MAIN,
+    env,
+    ready: async () => (await fetch(`http://127.0.0.1:${env.PORT}/v1/health`).catch(() => undefined))?.ok,
     timeoutMs: 30_000,
   });
+  t.teardown(() => p.kill());
   return p;
 }
 

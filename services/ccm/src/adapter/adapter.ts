@@ -1,10 +1,12 @@
-// The ccm's Kubernetes adapter, run in the service's process (KUBECONFIG or IN_CLUSTER): node and
-// Service controllers, the MetalLB/Cilium config controller and housekeeping, all active only while
-// this process holds the leader Lease; standbys keep their caches warm and take over at once.
+// The ccm's Kubernetes adapter (its own process, src/adapter/main.ts): node and Service controllers, the
+// MetalLB/Cilium config controller and housekeeping, all active only while this process holds the leader
+// Lease; standbys keep their caches warm and take over at once. Everything it asks or tells the ccm goes
+// through the CloudProvider gRPC client, so each of its steps is an RPC in the service's metrics.
 
 import {
   createEventRecorder,
   createKubeClient,
+  createKubeMetrics,
   createLeaderElector,
   createWorkQueue,
   type Informer,
@@ -16,8 +18,9 @@ import {
   type WorkQueue,
 } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
-import type { CloudProvider } from "../cloud-provider.js";
-import type { CcmEventSink } from "../events.js";
+import type { DescribeClusterResponse } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
+import type { Registry } from "prom-client";
+import type { CcmClient } from "./ccm-client.js";
 import { createHousekeeping, type HousekeepingReport } from "./housekeeping.js";
 import { createLbConfigController, type LbConfigController } from "./lb-config-controller.js";
 import { createNodeController } from "./node-controller.js";
@@ -25,6 +28,7 @@ import {
   COMPONENT,
   internalIpOf,
   LB_CONFIG_RESOURCES,
+  type LbConfigResources,
   LEADER_ELECTION_LEASE,
   NODES,
   type NodeObject,
@@ -35,7 +39,7 @@ import {
 import { createServiceController, serviceChanged } from "./service-controller.js";
 
 export interface CcmAdapterOptions {
-  cp: CloudProvider;
+  ccm: CcmClient;
   /** kubeconfig file; client-node's default chain (in-cluster ServiceAccount) when absent. */
   kubeconfigPath?: string;
   leaderElect: boolean;
@@ -52,7 +56,10 @@ export interface CcmAdapterOptions {
   configDebounceMs: number;
   /** Every Service is ensured again at this period (default 10 min). */
   serviceResyncMs?: number;
-  events: CcmEventSink;
+  /** How long to wait for the service at start (default 60 s). */
+  connectTimeoutMs?: number;
+  /** Where the Kubernetes client's metrics go (the adapter's /metrics). */
+  registry?: Registry;
   logger: Logger;
 }
 
@@ -64,12 +71,15 @@ export interface CcmAdapter {
   readonly serviceQueue: WorkQueue;
   readonly config: LbConfigController;
   readonly isLeader: boolean;
+  /** What the service said it serves (DescribeCluster at start). */
+  readonly cluster: DescribeClusterResponse;
   /** Runs housekeeping now (tests, benchmarks). */
   housekeep(): Promise<HousekeepingReport>;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_SERVICE_RESYNC_MS = 10 * 60_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 
 function nodeChanged(a: NodeObject, b: NodeObject): boolean {
   return (
@@ -87,7 +97,11 @@ const configInputChanged = (a: NodeObject, b: NodeObject) =>
 
 /** Everything the adapter does in Kubernetes; checked before it starts (deploy/ccm grants exactly this). */
 export function adapterPermissions(
-  o: Pick<CcmAdapterOptions, "cp" | "loadBalancerNamespace" | "leaderElect" | "leaderElectionNamespace">,
+  o: Pick<CcmAdapterOptions, "leaderElect" | "leaderElectionNamespace"> & {
+    resources: LbConfigResources;
+    /** Namespace of the config objects; "" when they are cluster-scoped. */
+    configNamespace: string;
+  },
 ): Permission[] {
   const p = (verb: string, group: string, resource: string, extra: Partial<Permission> = {}): Permission => ({
     verb,
@@ -95,15 +109,14 @@ export function adapterPermissions(
     resource,
     ...extra,
   });
-  const mode = o.cp.loadBalancerMode;
-  const lbNamespace = mode === "metallb" ? (o.loadBalancerNamespace ?? "metallb-system") : undefined;
+  const lbNamespace = o.configNamespace || undefined;
   return [
     ...["get", "list", "watch", "patch", "delete"].map((v) => p(v, "", "nodes")),
     p("patch", "", "nodes", { subresource: "status" }),
     ...["get", "list", "watch", "patch"].map((v) => p(v, "", "services")),
     p("patch", "", "services", { subresource: "status" }),
     p("create", "", "events"),
-    ...Object.values(LB_CONFIG_RESOURCES[mode]).flatMap((r) =>
+    ...Object.values(o.resources).flatMap((r) =>
       ["list", "create", "patch", "delete"].map((v) => p(v, r.group, r.plural, { namespace: lbNamespace })),
     ),
     ...(o.leaderElect
@@ -114,12 +127,44 @@ export function adapterPermissions(
   ];
 }
 
+/** Waits for the service (its container may start after ours), then asks what it serves. */
+async function describeCluster(o: CcmAdapterOptions, log: Logger): Promise<DescribeClusterResponse> {
+  const timeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await o.ccm.waitForReady(Math.max(1, deadline - Date.now()));
+      return await o.ccm.describeCluster({});
+    } catch (err) {
+      if (Date.now() >= deadline)
+        throw new Error(
+          `the ccm service at ${o.ccm.address} did not answer within ${timeoutMs} ms: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      if (attempt === 1)
+        log.info(
+          { ccm: o.ccm.address, err: err instanceof Error ? err.message : String(err) },
+          "waiting for the ccm service",
+        );
+      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
+    }
+  }
+}
+
 export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter> {
   const log = o.logger.child({ component: "adapter" });
-  const kube = createKubeClient({ kubeconfigPath: o.kubeconfigPath, logger: log });
+  const cluster = await describeCluster(o, log);
+  const resources = LB_CONFIG_RESOURCES[cluster.loadBalancerMode];
+  if (!resources)
+    throw new Error(`the ccm service reports an unknown load balancer mode ${cluster.loadBalancerMode}`);
+  // Cilium's objects are all cluster-scoped; MetalLB's live in one namespace.
+  const namespaced = Object.values(resources).some((r) => r.namespaced !== false);
+  const configNamespace = namespaced ? o.loadBalancerNamespace || cluster.defaultConfigNamespace : "";
+  const metrics = o.registry ? createKubeMetrics({ registry: o.registry }) : undefined;
+  const kube = createKubeClient({ kubeconfigPath: o.kubeconfigPath, logger: log, metrics });
   try {
     // Fail at start with every missing permission named, not later with a 403 in the middle of work.
-    await verifyPermissions(kube.transport, adapterPermissions(o));
+    await verifyPermissions(kube.transport, adapterPermissions({ ...o, resources, configNamespace }));
   } catch (err) {
     await kube.close();
     throw err;
@@ -128,26 +173,27 @@ export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter>
   const services = kube.informers.informerFor<ServiceObject>(SERVICES);
   const recorder = createEventRecorder({ transport: kube.transport, component: COMPONENT, logger: log });
   const config = createLbConfigController({
-    cp: o.cp,
+    ccm: o.ccm,
     kube,
     nodes: nodes.store,
-    namespace: o.loadBalancerNamespace,
+    resources,
+    namespace: configNamespace,
+    labelSelector: cluster.configLabelSelector,
     debounceMs: o.configDebounceMs,
     logger: log,
   });
   const onConfigInput = () => config.trigger();
   const nodeController = createNodeController({
-    cp: o.cp,
+    ccm: o.ccm,
     informer: nodes,
     client: nodes.client,
     recorder,
-    events: o.events,
     monitorPeriodMs: o.nodeMonitorPeriodMs,
     onConfigInput,
     logger: log,
   });
   const serviceController = createServiceController({
-    cp: o.cp,
+    ccm: o.ccm,
     informer: services,
     client: services.client,
     recorder,
@@ -160,6 +206,7 @@ export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter>
     concurrency: o.concurrency,
     resyncPeriodMs: 0,
     process: (key, signal) => nodeController.reconcile(key, signal),
+    metrics,
     logger: log,
   });
   const serviceQueue = createWorkQueue({
@@ -168,10 +215,11 @@ export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter>
     resyncPeriodMs: o.serviceResyncMs ?? DEFAULT_SERVICE_RESYNC_MS,
     listKeys: () => services.store.keys(),
     process: (key, signal) => serviceController.reconcile(key, signal),
+    metrics,
     logger: log,
   });
   const housekeeping = createHousekeeping({
-    cp: o.cp,
+    ccm: o.ccm,
     nodes: nodes.store,
     services: services.store,
     wantsLoadBalancer: serviceController.wantsLoadBalancer,
@@ -271,15 +319,26 @@ export async function startCcmAdapter(o: CcmAdapterOptions): Promise<CcmAdapter>
       leaseDurationMs: o.leaseDurationMs,
       renewDeadlineMs: o.renewDeadlineMs,
       retryPeriodMs: o.retryPeriodMs,
+      metrics,
       logger: log,
     });
     elector.onChange(lead);
     elector.start();
   } else lead(true);
 
-  log.info({ nodes: nodes.store.size, services: services.store.size }, "ccm adapter running");
+  log.info(
+    {
+      nodes: nodes.store.size,
+      services: services.store.size,
+      ccm: o.ccm.address,
+      cluster: cluster.clusterId,
+      configNamespace,
+    },
+    "ccm adapter running",
+  );
   return {
     kube,
+    cluster,
     nodes,
     services,
     nodeQueue,

@@ -5,11 +5,11 @@
 
 import type { Store } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
-import type { CloudProvider } from "../cloud-provider.js";
+import type { CcmClient } from "./ccm-client.js";
 import type { NodeObject, ServiceObject } from "./resources.js";
 
 export interface HousekeepingOptions {
-  cp: CloudProvider;
+  ccm: CcmClient;
   nodes: Store<NodeObject>;
   services: Store<ServiceObject>;
   /** True for Services that should hold an IP. */
@@ -32,7 +32,7 @@ export function createHousekeeping(o: HousekeepingOptions) {
   let reportedFailures = "";
 
   async function collectOrphans(signal: AbortSignal): Promise<string[]> {
-    const { ips } = await o.cp.listLoadBalancerIps(signal);
+    const { ips } = await o.ccm.listLoadBalancerIps({}, { signal });
     const released: string[] = [];
     for (const ip of ips) {
       for (const key of ip.services) {
@@ -41,7 +41,7 @@ export function createHousekeeping(o: HousekeepingOptions) {
         if (svc && (o.wantsLoadBalancer(svc) || svc.metadata.deletionTimestamp)) continue;
         const [namespace, ...rest] = key.split("/");
         signal.throwIfAborted();
-        const r = await o.cp.ensureLoadBalancerDeleted(
+        const r = await o.ccm.ensureLoadBalancerDeleted(
           {
             service: {
               namespace: namespace ?? "",
@@ -53,7 +53,7 @@ export function createHousekeeping(o: HousekeepingOptions) {
               loadBalancerClass: "",
             },
           },
-          signal,
+          { signal },
         );
         released.push(...r.untagged, ...r.freed);
         // Created in the meantime: its controller may have used the tag we just removed; look again.
@@ -71,7 +71,7 @@ export function createHousekeeping(o: HousekeepingOptions) {
       const nodes = o.nodes
         .list()
         .map((n) => ({ providerId: n.spec?.providerID ?? "", nodeName: n.metadata.name ?? "" }));
-      const sync = await o.cp.syncMachines({ nodes }, signal);
+      const sync = await o.ccm.syncMachines({ nodes }, { signal });
       const failures = sync.failed.join("; ");
       if (failures !== "" && failures !== reportedFailures)
         log.warn({ failed: sync.failed }, "machine housekeeping failed");

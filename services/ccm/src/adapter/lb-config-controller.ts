@@ -5,9 +5,8 @@
 import { isNotFound, type KubeClient, type KubeObject, type Store } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
 import { LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
-import type { CloudProvider } from "../cloud-provider.js";
-import { DEFAULT_METALLB_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL } from "../lb-config.js";
-import { FIELD_MANAGER, internalIpOf, LB_CONFIG_RESOURCES, type NodeObject } from "./resources.js";
+import type { CcmClient } from "./ccm-client.js";
+import { FIELD_MANAGER, internalIpOf, type LbConfigResources, type NodeObject } from "./resources.js";
 
 /** True when every field of `want` is in `have` with the same value (arrays compared whole). */
 export function covers(have: unknown, want: unknown): boolean {
@@ -23,10 +22,15 @@ export function covers(have: unknown, want: unknown): boolean {
 const MAX_RETRY_MS = 30_000;
 
 export interface LbConfigControllerOptions {
-  cp: CloudProvider;
+  ccm: CcmClient;
   kube: KubeClient;
   nodes: Store<NodeObject>;
-  namespace?: string;
+  /** The kinds the service renders in its mode. */
+  resources: LbConfigResources;
+  /** Namespace of the objects; "" when they are cluster-scoped. */
+  namespace: string;
+  /** Selects every object the service renders (DescribeCluster's config_label_selector). */
+  labelSelector: string;
   debounceMs: number;
   logger: Logger;
 }
@@ -45,11 +49,9 @@ export interface LbConfigController {
 
 export function createLbConfigController(o: LbConfigControllerOptions): LbConfigController {
   const log = o.logger.child({ controller: "loadbalancer-config" });
-  const mode = o.cp.loadBalancerMode;
-  const resources = LB_CONFIG_RESOURCES[mode];
-  const namespace = mode === "metallb" ? (o.namespace ?? DEFAULT_METALLB_NAMESPACE) : "";
+  const namespace = o.namespace;
   const clients = Object.fromEntries(
-    Object.entries(resources).map(([kind, ref]) => [kind, o.kube.resource(ref)]),
+    Object.entries(o.resources).map(([kind, ref]) => [kind, o.kube.resource(ref)]),
   );
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -67,9 +69,9 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
       labels: n.metadata.labels ?? {},
       internalIp: internalIpOf(n),
     }));
-    const out = await o.cp.renderLoadBalancerConfig(
+    const out = await o.ccm.renderLoadBalancerConfig(
       { mode: LoadBalancerMode.LOAD_BALANCER_MODE_UNSPECIFIED, nodes, ips: [], namespace },
-      signal,
+      { signal },
     );
     const warnings = out.warnings.map((w) => `${w.node}: ${w.message}`).join("; ");
     if (warnings !== lastWarnings && warnings !== "")
@@ -83,7 +85,7 @@ export function createLbConfigController(o: LbConfigControllerOptions): LbConfig
     for (const [kind, client] of Object.entries(clients)) {
       const existing = await client.list({
         namespace: namespace || undefined,
-        labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+        labelSelector: o.labelSelector,
         signal,
       });
       const have = new Map(existing.items.map((i) => [i.metadata.name ?? "", i]));

@@ -14,11 +14,11 @@ import { isMetalProviderId } from "@metal-kube/metal-stack";
 import {
   AddressType,
   type InstanceMetadataResponse,
+  NodeEventType,
   type NodeRef,
 } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 import { Code, ServiceError } from "@metal-kube/service-kit";
-import type { CloudProvider } from "../cloud-provider.js";
-import { type CcmEventSink, publishEvent } from "../events.js";
+import type { CcmClient } from "./ccm-client.js";
 import {
   LABEL_INSTANCE_TYPE,
   LABEL_REGION,
@@ -30,11 +30,10 @@ import {
 } from "./resources.js";
 
 export interface NodeControllerOptions {
-  cp: CloudProvider;
+  ccm: CcmClient;
   informer: Informer<NodeObject>;
   client: ResourceClient<NodeObject>;
   recorder: EventRecorder;
-  events: CcmEventSink;
   /** How soon a NotReady node is looked at again. */
   monitorPeriodMs: number;
   /** Called when something the MetalLB config depends on changed (labels, addresses). */
@@ -66,6 +65,17 @@ function wantedLabels(md: InstanceMetadataResponse): Record<string, string> {
 
 export function createNodeController(o: NodeControllerOptions) {
   const log = o.logger.child({ controller: "nodes" });
+  // The service publishes the CloudEvent (its outbox, its metrics); a failure is logged, never retried
+  // by reconciling the node again: the node itself is done.
+  const recordEvent = (req: Parameters<CcmClient["recordNodeEvent"]>[0]) =>
+    void o.ccm
+      .recordNodeEvent(req)
+      .catch((err: unknown) =>
+        log.warn(
+          { node: req.nodeName, err: err instanceof Error ? err.message : String(err) },
+          "event not published",
+        ),
+      );
 
   /** Applies metadata: labels and providerID on the object, addresses on status; drops `dropTaint`. */
   /** Writes the metadata; `initialized` is true when this call removed the taint (not a stale-cache rerun). */
@@ -134,7 +144,7 @@ export function createNodeController(o: NodeControllerOptions) {
       // Another provider's node (e.g. a mixed cluster) is none of our business.
       if (ref.providerId !== "" && !isMetalProviderId(ref.providerId)) return undefined;
       if (hasTaint(node, UNINITIALIZED_TAINT)) {
-        const md = await o.cp.instanceMetadata({ node: ref }, signal);
+        const md = await o.ccm.instanceMetadata({ node: ref }, { signal });
         signal.throwIfAborted();
         const { initialized } = await apply(node, md, true);
         if (initialized) {
@@ -145,12 +155,12 @@ export function createNodeController(o: NodeControllerOptions) {
             "Initialized",
             `providerID ${md.providerId}, zone ${md.zone}, type ${md.instanceType}`,
           );
-          void publishEvent(o.events, {
-            entity: "node",
-            action: "initialized",
-            subject: name,
-            data: { node: name, providerId: md.providerId },
-          }).catch((err: unknown) => log.warn({ err }, "event not published"));
+          recordEvent({
+            type: NodeEventType.NODE_EVENT_TYPE_INITIALIZED,
+            nodeName: name,
+            providerId: md.providerId,
+            reason: "",
+          });
         }
         o.onConfigInput();
         return undefined;
@@ -158,7 +168,7 @@ export function createNodeController(o: NodeControllerOptions) {
       // Lifecycle: only nodes whose kubelet reports NotReady (no Ready condition = not ours to judge).
       const ready = readyStatusOf(node);
       if (ready !== undefined && ready !== "True") {
-        const { exists } = await o.cp.instanceExists({ node: ref }, signal);
+        const { exists } = await o.ccm.instanceExists({ node: ref }, { signal });
         signal.throwIfAborted();
         if (!exists) {
           try {
@@ -167,18 +177,16 @@ export function createNodeController(o: NodeControllerOptions) {
             if (!isNotFound(err)) throw err;
           }
           log.info({ node: name }, "node deleted: its machine is gone");
-          void o.events
-            .publish({
-              entity: "node",
-              action: "deleted",
-              subject: name,
-              data: { node: name, providerId: ref.providerId, reason: "machine no longer allocated" },
-            })
-            .catch((err: unknown) => log.warn({ err }, "event not published"));
+          recordEvent({
+            type: NodeEventType.NODE_EVENT_TYPE_DELETED,
+            nodeName: name,
+            providerId: ref.providerId,
+            reason: "machine no longer allocated",
+          });
           o.onConfigInput();
           return undefined;
         }
-        const { shutdown } = await o.cp.instanceShutdown({ node: ref }, signal).catch((err: unknown) => {
+        const { shutdown } = await o.ccm.instanceShutdown({ node: ref }, { signal }).catch((err: unknown) => {
           if (isNotFoundError(err)) return { shutdown: false };
           throw err;
         });
@@ -188,7 +196,7 @@ export function createNodeController(o: NodeControllerOptions) {
       if (ready === "True" && hasTaint(node, SHUTDOWN_TAINT)) await setShutdownTaint(node, false);
       // Keep addresses and machine-tag labels current.
       try {
-        const md = await o.cp.instanceMetadata({ node: ref }, signal);
+        const md = await o.ccm.instanceMetadata({ node: ref }, { signal });
         signal.throwIfAborted();
         if ((await apply(o.informer.store.get(name) ?? node, md, false)).changed) o.onConfigInput();
       } catch (err) {

@@ -1,7 +1,7 @@
 // The Kubernetes resources and well-known names the adapter works with.
 
 import type { KubeObject, ResourceRef } from "@metal-kube/kube";
-import type { LbMode } from "../lb-config.js";
+import { LoadBalancerMode } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
 
 export const NODES: ResourceRef = {
   group: "",
@@ -12,9 +12,12 @@ export const NODES: ResourceRef = {
 };
 export const SERVICES: ResourceRef = { group: "", version: "v1", plural: "services", kind: "Service" };
 
-/** The objects the config controller owns, per mode. */
-export const LB_CONFIG_RESOURCES: Record<LbMode, Record<string, ResourceRef>> = {
-  metallb: {
+/** The kinds of objects the config controller owns in one mode, by kind. */
+export type LbConfigResources = Record<string, ResourceRef>;
+
+/** The objects the config controller owns, per mode (the service's, from DescribeCluster). */
+export const LB_CONFIG_RESOURCES: Partial<Record<LoadBalancerMode, LbConfigResources>> = {
+  [LoadBalancerMode.LOAD_BALANCER_MODE_METALLB]: {
     IPAddressPool: {
       group: "metallb.io",
       version: "v1beta1",
@@ -29,7 +32,7 @@ export const LB_CONFIG_RESOURCES: Record<LbMode, Record<string, ResourceRef>> = 
     },
     BGPPeer: { group: "metallb.io", version: "v1beta2", plural: "bgppeers", kind: "BGPPeer" },
   },
-  cilium: {
+  [LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM]: {
     CiliumLoadBalancerIPPool: {
       group: "cilium.io",
       version: "v2alpha1",
@@ -45,7 +48,7 @@ export const LB_CONFIG_RESOURCES: Record<LbMode, Record<string, ResourceRef>> = 
       namespaced: false,
     },
   },
-  "cilium-bgp-v2": {
+  [LoadBalancerMode.LOAD_BALANCER_MODE_CILIUM_BGP_V2]: {
     CiliumLoadBalancerIPPool: {
       group: "cilium.io",
       version: "v2",

@@ -14,11 +14,11 @@ import {
 } from "@metal-kube/kube";
 import type { Logger } from "@metal-kube/logging";
 import type { LoadBalancerService } from "@metal-kube/proto/metalstack/ccm/v1/ccm";
-import type { CloudProvider } from "../cloud-provider.js";
+import type { CcmClient } from "./ccm-client.js";
 import { LB_FINALIZER, LB_IPS_ANNOTATIONS, type ServiceObject } from "./resources.js";
 
 export interface ServiceControllerOptions {
-  cp: CloudProvider;
+  ccm: CcmClient;
   informer: Informer<ServiceObject>;
   client: ResourceClient<ServiceObject>;
   recorder: EventRecorder;
@@ -77,7 +77,7 @@ export function createServiceController(o: ServiceControllerOptions) {
         if (ours(svc) && !svc.metadata.deletionTimestamp) {
           svc = await addFinalizer(o.client, svc, LB_FINALIZER);
           signal.throwIfAborted();
-          const r = await o.cp.ensureLoadBalancer({ service: request, nodes: [] }, signal);
+          const r = await o.ccm.ensureLoadBalancer({ service: request, nodes: [] }, { signal });
           signal.throwIfAborted();
           const want = r.status?.ingress.map((i) => i.ip) ?? [];
           const have = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "");
@@ -106,7 +106,7 @@ export function createServiceController(o: ServiceControllerOptions) {
           return undefined;
         }
         if (!hasFinalizer(svc, LB_FINALIZER)) return undefined;
-        const r = await o.cp.ensureLoadBalancerDeleted({ service: request }, signal);
+        const r = await o.ccm.ensureLoadBalancerDeleted({ service: request }, { signal });
         signal.throwIfAborted();
         if (!svc.metadata.deletionTimestamp && (svc.status?.loadBalancer?.ingress ?? []).length > 0) {
           svc = await mutateWithRetry(

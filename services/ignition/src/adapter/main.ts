@@ -1,27 +1,23 @@
-// Process entry of the ignition Kubernetes adapter (OperatingSystemConfig -> user data Secret).
+// The ignition adapter process: OperatingSystemConfig -> user data Secret, rendered by the ignition service
+// at IGNITION_ADDRESS over gRPC. Its own /metrics, /healthz and /readyz are on ADAPTER_METRICS_LISTEN (9154).
 
-import { loadConfig } from "@metal-kube/config";
-import { createLogger } from "@metal-kube/logging";
-import { adapterConfigSpec, startIgnitionAdapter } from "./adapter.js";
+import { runAdapter } from "@metal-kube/service-kit";
+import { startIgnitionAdapter } from "./adapter.js";
+import {
+  DEFAULT_ADAPTER_METRICS_LISTEN,
+  DEFAULT_IGNITION_ADDRESS,
+  DEFAULT_IGNITION_TIMEOUT,
+  ignitionAdapterConfigSpec,
+} from "./config.js";
 
-const logger = createLogger({ name: "ignition-adapter" });
-const config = loadConfig(adapterConfigSpec, { logger });
-const adapter = await startIgnitionAdapter(config, logger);
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) process.exit(1);
-  stopping = true;
-  logger.info({ signal }, "stopping");
-  try {
-    await adapter.stop();
-    logger.flush();
-    process.exit(0);
-  } catch (err) {
-    logger.error({ err }, "error while stopping");
-    logger.flush();
-    process.exit(1);
-  }
-};
-process.on("SIGTERM", () => void stop("SIGTERM"));
-process.on("SIGINT", () => void stop("SIGINT"));
+await runAdapter({
+  name: "ignition-adapter",
+  service: "ignition",
+  defaults: {
+    address: DEFAULT_IGNITION_ADDRESS,
+    metricsListen: DEFAULT_ADAPTER_METRICS_LISTEN,
+    callTimeout: DEFAULT_IGNITION_TIMEOUT,
+  },
+  config: ignitionAdapterConfigSpec,
+  start: (ctx) => startIgnitionAdapter(ctx),
+});
