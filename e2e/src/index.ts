@@ -2,6 +2,7 @@ export { applyManifests, FIELD_MANAGER, type ManifestInput, parseManifests } fro
 export {
   ensureBinaries,
   ensureDebianCommand,
+  ensureGardenerApiserver,
   ensureGrpcurl,
   ensureKubeApiserver,
   ensureMachineControllerManager,
