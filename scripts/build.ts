@@ -17,6 +17,8 @@ export const ENTRIES: Record<string, string> = {
   ccm: "services/ccm/src/main.ts",
   ignition: "services/ignition/src/main.ts",
   "ignition-adapter": "services/ignition/src/adapter/main.ts",
+  extension: "services/extension/src/main.ts",
+  "extension-adapter": "services/extension/src/adapter/main.ts",
   "metal-api-emulator": "services/metal-api-emulator/src/main.ts",
 };
 

@@ -43,7 +43,7 @@ export const GRPC_SERVICES: readonly GrpcServiceEntry[] = [
     metricsPort: 9054,
     grpcService: "metalstack.ignition.v1.IgnitionRenderer",
   },
-  { name: "extension", port: 50055, metricsPort: 9055, grpcService: "metalstack.extension.v1.Extension" },
+  { name: "extension", port: 50055, metricsPort: 9055, grpcService: "metalstack.extension.v1.Admission" },
 ];
 
 /** A service's entry point: `src/main.ts` by convention. Undefined while the service does not exist yet. */

@@ -26,6 +26,13 @@ export {
 export { ensureTestBinaries, type TestBinaries } from "./ensure-test-binaries.js";
 export { withFileLock } from "./file-lock.js";
 export {
+  DEFAULT_GARDEN_READY_TIMEOUT_MS,
+  GARDEN_API_GROUP_VERSIONS,
+  type GardenTestbed,
+  type GardenTestbedOptions,
+  startGardenTestbed,
+} from "./garden-testbed.js";
+export {
   type BuildGoBinaryOptions,
   type BuildRepoGoBinaryOptions,
   buildGoBinary,

@@ -212,7 +212,7 @@ const cases: Case[] = [
   },
   {
     name: "auto controller version without a supported one",
-    change: (s, p) =>
+    change: (_s, p) =>
       setPath(
         p,
         "spec.providerConfig.metalControlPlanes.prod.firewallControllerVersions.0.classification",
