@@ -114,6 +114,17 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Webho
             { path: url.pathname, outcome: result },
             Number(process.hrtime.bigint() - started) / 1e9,
           );
+          o.logger.debug(
+            {
+              path: url.pathname,
+              kind: request.kind.kind,
+              namespace: request.namespace,
+              name: request.name,
+              operation: request.operation,
+              outcome: result,
+            },
+            "review answered",
+          );
           if (!response.allowed)
             o.logger.info(
               {
@@ -129,6 +140,11 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Webho
             );
         });
     });
+  });
+  server.on("tlsClientError", (err) => o.logger.warn({ err }, "webhook TLS handshake failed"));
+  server.on("clientError", (err, socket) => {
+    o.logger.warn({ err }, "webhook client error");
+    socket.destroy();
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 5_000;
