@@ -134,12 +134,16 @@ export function validateShoot(
   }
 
   const config = shootProfileConfig(shoot, profile, errors);
-  if (infra && config)
-    errors.push(
-      ...validateInfrastructureAgainstProfile(infra, region, profile, config, INFRASTRUCTURE_CONFIG_PATH),
-    );
-  const partition =
-    infra && config && infra.partitionID !== "" ? findPartition(config, infra.partitionID) : undefined;
+  const profileErrors =
+    infra && config
+      ? validateInfrastructureAgainstProfile(infra, region, profile, config, INFRASTRUCTURE_CONFIG_PATH)
+      : [];
+  errors.push(...profileErrors);
+  // The control plane checks need the partition; a partition already refused is not judged again there.
+  const partitionPath = INFRASTRUCTURE_CONFIG_PATH.child("partitionID").toString();
+  const partitionOk =
+    !!infra && infra.partitionID !== "" && !profileErrors.some((e) => e.field === partitionPath);
+  const partition = partitionOk && infra && config ? findPartition(config, infra.partitionID) : undefined;
 
   const rawCp = at(shoot, "spec", "provider", "controlPlaneConfig");
   let cp: ControlPlaneConfig | undefined;
