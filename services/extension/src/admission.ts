@@ -18,7 +18,6 @@ import { DEFAULT_SHOOT_DEFAULTS, type ShootDefaults } from "./defaults/options.j
 import { defaultShoot } from "./defaults/shoot-defaults.js";
 import { type EventSink, noopEventSink } from "./events.js";
 import type { Verdict } from "./field-errors.js";
-import { parseCloudProfiles, resolveCloudProfile } from "./gardener/cloud-profile.js";
 import type { JsonObject } from "./gardener/json.js";
 import {
   CLOUD_PROFILE,
@@ -31,6 +30,7 @@ import {
   SECRET_BINDING,
   SHOOT,
 } from "./gardener/objects.js";
+import { createProfileMemo } from "./gardener/profile-memo.js";
 import { createPatch } from "./json-patch.js";
 import { cloudProfileConfigMessage } from "./provider-config/cloud-profile-config.js";
 import { controlPlaneConfigMessage } from "./provider-config/control-plane-config.js";
@@ -56,6 +56,7 @@ const typeName = (t: FieldErrorType) => fieldErrorTypeToJSON(t).replace("FIELD_E
 export function createAdmission(options: AdmissionOptions = {}): Admission {
   const defaults = options.defaults ?? DEFAULT_SHOOT_DEFAULTS;
   const events = options.events ?? noopEventSink;
+  const profiles = createProfileMemo();
 
   const judged = (obj: JsonObject, old: JsonObject | undefined, v: Verdict): Verdict => {
     if (!v.allowed)
@@ -77,8 +78,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
     validateShoot(req) {
       const shoot = parseObject(req.shoot, "shoot", [SHOOT]);
       const old = parseObject(req.oldShoot, "old_shoot", [SHOOT], true);
-      const { profile, parent } = parseCloudProfiles(req.cloudProfile, req.parentCloudProfile);
-      const r = validateShoot(shoot, old, resolveCloudProfile(profile, parent));
+      const r = validateShoot(shoot, old, profiles.resolve(req.cloudProfile, req.parentCloudProfile));
       return {
         ...judged(shoot, old, r.verdict),
         infrastructureConfig: r.infrastructureConfig && infrastructureConfigMessage(r.infrastructureConfig),
@@ -124,8 +124,7 @@ export function createAdmission(options: AdmissionOptions = {}): Admission {
 
     defaultShoot(req) {
       const shoot = parseObject(req.shoot, "shoot", [SHOOT]);
-      const { profile, parent } = parseCloudProfiles(req.cloudProfile, req.parentCloudProfile);
-      const r = defaultShoot(shoot, resolveCloudProfile(profile, parent), defaults);
+      const r = defaultShoot(shoot, profiles.resolve(req.cloudProfile, req.parentCloudProfile), defaults);
       if (r.fieldsSet.length > 0)
         events.emit("defaulted", {
           kind: "Shoot",

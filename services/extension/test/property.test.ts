@@ -160,48 +160,80 @@ const fw = (s: JsonObject) => get(s, `${IC}.firewall`);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   name
     .filter((x) => !["c1-large-x86", "n1-medium-x86"].includes(x))
-    .map((size) => ({ field: `${IC}.firewall.size`, apply: (s: JsonObject) => void (fw(s).size = size) })),
+    .map((size) => ({
+      field: `${IC}.firewall.size`,
+      apply: (s: JsonObject) => {
+        fw(s).size = size;
+      },
+    })),
   name.map((img) => ({
     field: `${IC}.firewall.image`,
-    apply: (s: JsonObject) => void (fw(s).image = `fw-${img}-9.9`),
+    apply: (s: JsonObject) => {
+      fw(s).image = `fw-${img}-9.9`;
+    },
   })),
   name.map((key) => ({
     field: `${IC}.firewall.x${key}`,
-    apply: (s: JsonObject) => void (fw(s)[`x${key}`] = true),
+    apply: (s: JsonObject) => {
+      fw(s)[`x${key}`] = true;
+    },
   })),
-  name.map((key) => ({ field: `${IC}.x${key}`, apply: (s: JsonObject) => void (get(s, IC)[`x${key}`] = 1) })),
+  name.map((key) => ({
+    field: `${IC}.x${key}`,
+    apply: (s: JsonObject) => {
+      get(s, IC)[`x${key}`] = 1;
+    },
+  })),
   fc
     .string({ minLength: 1, maxLength: 8 })
     .filter((x) => !/^[0-9a-f:.%]+$/i.test(x))
     .map((bad) => ({
       field: `${IC}.firewall.egressRules[0].ips[0]`,
-      apply: (s: JsonObject) => void ((fw(s).egressRules as Array<{ ips: string[] }>)[0]!.ips[0] = bad),
+      apply: (s: JsonObject) => {
+        (fw(s).egressRules as Array<{ ips: string[] }>)[0]!.ips[0] = bad;
+      },
     })),
   name.map((net) => ({
     field: `${IC}.firewall.rateLimits[0].networkID`,
-    apply: (s: JsonObject) =>
-      void ((fw(s).rateLimits as Array<{ networkID: string }>)[0]!.networkID = `not-${net}`),
+    apply: (s: JsonObject) => {
+      (fw(s).rateLimits as Array<{ networkID: string }>)[0]!.networkID = `not-${net}`;
+    },
   })),
   fc.constantFrom("nbg-w8101", "muc-1").map((p) => ({
     field: `${IC}.partitionID`,
-    apply: (s: JsonObject) => void (get(s, IC).partitionID = p),
+    apply: (s: JsonObject) => {
+      get(s, IC).partitionID = p;
+    },
   })),
-  fc.constant({ field: `${IC}.projectID`, apply: (s: JsonObject) => void (get(s, IC).projectID = "") }),
+  fc.constant({
+    field: `${IC}.projectID`,
+    apply: (s: JsonObject) => {
+      get(s, IC).projectID = "";
+    },
+  }),
   fc.constant({
     field: "metadata.annotations[cluster.metal-stack.io/tenant]",
-    apply: (s: JsonObject) => void ((s.metadata as JsonObject).annotations = {}),
+    apply: (s: JsonObject) => {
+      (s.metadata as JsonObject).annotations = {};
+    },
   }),
   fc.constantFrom(-1, 1.5, 2 ** 32).map((v) => ({
     field: `${IC}.firewall.rateLimits[0].rateLimit`,
-    apply: (s: JsonObject) => void ((fw(s).rateLimits as Array<{ rateLimit: number }>)[0]!.rateLimit = v),
+    apply: (s: JsonObject) => {
+      (fw(s).rateLimits as Array<{ rateLimit: number }>)[0]!.rateLimit = v;
+    },
   })),
   fc.constantFrom("v9.9.9", "latest").map((v) => ({
     field: `${IC}.firewall.controllerVersion`,
-    apply: (s: JsonObject) => void (fw(s).controllerVersion = v),
+    apply: (s: JsonObject) => {
+      fw(s).controllerVersion = v;
+    },
   })),
   fc.constant({
     field: "spec.provider.controlPlaneConfig.networkAccessType",
-    apply: (s: JsonObject) => void (get(s, "spec.provider.controlPlaneConfig").networkAccessType = "open"),
+    apply: (s: JsonObject) => {
+      get(s, "spec.provider.controlPlaneConfig").networkAccessType = "open";
+    },
   }),
 );
 

@@ -104,7 +104,7 @@ test("kube-apiserver of Kubernetes 1.31 keeps its admission plugins; the shoot's
     "--enable-admission-plugins=Priority,NamespaceLifecycle,PersistentVolumeLabel",
     "--secure-port=443",
   ]);
-  t.deepEqual((containers(out)[1]?.env as JsonObject[]).at(-1), {
+  t.deepEqual(((containers(out)[1]?.env ?? []) as JsonObject[]).at(-1), {
     name: "NODE_NETWORK",
     value: "10.99.0.0/16",
   });
@@ -112,7 +112,7 @@ test("kube-apiserver of Kubernetes 1.31 keeps its admission plugins; the shoot's
 
 test("without a nodes CIDR or the credentials Secret those parts wait for the next rollout", (t) => {
   const { out, r } = mutate(kubeApiserverDeployment(), context({ infra: null, secret: null }));
-  t.false((containers(out)[1]?.env as JsonObject[]).some((e) => e.name === "NODE_NETWORK"));
+  t.false(((containers(out)[1]?.env ?? []) as JsonObject[]).some((e) => e.name === "NODE_NETWORK"));
   t.false(r.changes.some((c) => c.includes("checksum")));
 });
 

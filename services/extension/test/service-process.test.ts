@@ -75,7 +75,10 @@ test("the configured defaults apply and the calls are counted", async (t) => {
       res.on("end", () => resolve(b));
     }).on("error", reject),
   );
-  t.regex(metrics, /grpc_server_handled_total\{[^}]*method="\/metalstack\.extension\.v1\.Admission\/DefaultShoot"[^}]*\} [1-9]/);
+  t.regex(
+    metrics,
+    /grpc_server_handled_total\{[^}]*method="\/metalstack\.extension\.v1\.Admission\/DefaultShoot"[^}]*\} [1-9]/,
+  );
 });
 
 test("a bad DEFAULTER_* value stops the service with exit 2 naming the variable", (t) => {

@@ -57,7 +57,7 @@ test("every webhook fails closed within 10 s, on CREATE and UPDATE, for v1 revie
 
 test("a URL target with a CA bundle points every webhook at its path", (t) => {
   const [validating] = gardenWebhookConfigurations({ url: "https://127.0.0.1:9443/", caBundle: "PEM" });
-  const cc = (validating?.webhooks as Array<{ clientConfig: Record<string, string> }>).map(
+  const cc = ((validating?.webhooks ?? []) as Array<{ clientConfig: Record<string, string> }>).map(
     (w) => w.clientConfig,
   );
   t.deepEqual(cc, [

@@ -27,12 +27,8 @@ export const NAMESPACED_CLOUD_PROFILES: ResourceRef = {
 export const SECRETS: ResourceRef = { group: "", version: "v1", plural: "secrets", kind: "Secret" };
 
 export interface GardenObjects {
-  cloudProfile(name: string, signal?: AbortSignal): Promise<KubeObject | undefined>;
-  namespacedCloudProfile(
-    namespace: string,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<KubeObject | undefined>;
+  cloudProfile(name: string): Promise<KubeObject | undefined>;
+  namespacedCloudProfile(namespace: string, name: string): Promise<KubeObject | undefined>;
   secret(namespace: string, name: string): Promise<KubeObject | undefined>;
   start(): void;
   /** Resolves when both caches have listed once. */

@@ -12,6 +12,7 @@ import {
 import type { GardenObjects } from "./garden-objects.js";
 import type { ExtensionClients } from "./grpc-client.js";
 import { failureResponse, verdictResponse } from "./verdicts.js";
+import type { Budget } from "./webhook-server.js";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -21,9 +22,9 @@ const obj = (v: unknown): Json | undefined =>
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
 export interface GardenWebhooks {
-  validate(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse>;
-  validateSecret(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse>;
-  mutate(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse>;
+  validate(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse>;
+  validateSecret(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse>;
+  mutate(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse>;
 }
 
 export function createGardenWebhooks(clients: ExtensionClients, garden: GardenObjects): GardenWebhooks {
@@ -45,7 +46,6 @@ export function createGardenWebhooks(clients: ExtensionClients, garden: GardenOb
   async function profileOf(
     shoot: Json,
     namespace: string,
-    signal: AbortSignal,
   ): Promise<{ profile: KubeObject; parent?: KubeObject } | string> {
     const spec = obj(shoot.spec) ?? {};
     const ref = obj(spec.cloudProfile);
@@ -54,20 +54,20 @@ export function createGardenWebhooks(clients: ExtensionClients, garden: GardenOb
     const field = ref && str(ref.name) ? "spec.cloudProfile.name" : "spec.cloudProfileName";
     if (name === "") return `${field}: the Shoot names no cloud profile`;
     if (kind === "NamespacedCloudProfile") {
-      const profile = await garden.namespacedCloudProfile(namespace, name, signal);
+      const profile = await garden.namespacedCloudProfile(namespace, name);
       if (!profile) return `${field}: NamespacedCloudProfile ${namespace}/${name} does not exist`;
       const parentName = str(obj(obj((profile as unknown as Json).spec)?.parent)?.name);
-      const parent = parentName ? await garden.cloudProfile(parentName, signal) : undefined;
+      const parent = parentName ? await garden.cloudProfile(parentName) : undefined;
       return { profile, parent };
     }
-    const profile = await garden.cloudProfile(name, signal);
+    const profile = await garden.cloudProfile(name);
     if (!profile) return `${field}: CloudProfile ${name} does not exist`;
     return { profile };
   }
 
-  async function validateShoot(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse> {
+  async function validateShoot(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse> {
     const shoot = req.object as Json;
-    const found = await profileOf(shoot, req.namespace ?? "", signal);
+    const found = await profileOf(shoot, req.namespace ?? "");
     if (typeof found === "string") return denyError(req.uid, 422, found);
     const r = await clients.validateShoot(
       {
@@ -76,20 +76,17 @@ export function createGardenWebhooks(clients: ExtensionClients, garden: GardenOb
         cloudProfile: bytesOf(found.profile),
         parentCloudProfile: bytesOf(found.parent),
       },
-      { signal },
+      { deadline: budget.deadline },
     );
     return verdictResponse(req.uid, r);
   }
 
-  async function validateCloudProfile(
-    req: AdmissionRequest,
-    signal: AbortSignal,
-  ): Promise<AdmissionResponse> {
+  async function validateCloudProfile(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse> {
     const profile = req.object as Json;
     let parent: KubeObject | undefined;
     if (req.kind.kind === "NamespacedCloudProfile") {
       const parentName = str(obj(obj(profile.spec)?.parent)?.name);
-      parent = parentName ? await garden.cloudProfile(parentName, signal) : undefined;
+      parent = parentName ? await garden.cloudProfile(parentName) : undefined;
     }
     const r = await clients.validateCloudProfile(
       {
@@ -97,12 +94,12 @@ export function createGardenWebhooks(clients: ExtensionClients, garden: GardenOb
         oldCloudProfile: own(req.oldObject),
         parentCloudProfile: bytesOf(parent),
       },
-      { signal },
+      { deadline: budget.deadline },
     );
     return verdictResponse(req.uid, r);
   }
 
-  async function validateBinding(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse> {
+  async function validateBinding(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse> {
     const binding = req.object as Json;
     let ref: Json | undefined;
     if (req.kind.kind === "SecretBinding") ref = obj(binding.secretRef);
@@ -116,52 +113,52 @@ export function createGardenWebhooks(clients: ExtensionClients, garden: GardenOb
       : undefined;
     const r = await clients.validateCredentials(
       { binding: own(binding), oldBinding: own(req.oldObject), secret: own(secret), oldSecret: EMPTY },
-      { signal },
+      { deadline: budget.deadline },
     );
     return verdictResponse(req.uid, r);
   }
 
   const guarded =
-    (f: (req: AdmissionRequest, signal: AbortSignal) => Promise<AdmissionResponse>) =>
-    async (req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse> => {
+    (f: (req: AdmissionRequest, budget: Budget) => Promise<AdmissionResponse>) =>
+    async (req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse> => {
       // Deletes and connects are not ours to judge; the configurations register CREATE and UPDATE only.
       if ((req.operation !== "CREATE" && req.operation !== "UPDATE") || !req.object) return allow(req.uid);
       try {
-        return await f(req, signal);
+        return await f(req, budget);
       } catch (err) {
         return failureResponse(req.uid, err);
       }
     };
 
   return {
-    validate: guarded(async (req, signal) => {
+    validate: guarded(async (req, budget) => {
       switch (req.kind.kind) {
         case "Shoot":
-          return validateShoot(req, signal);
+          return validateShoot(req, budget);
         case "CloudProfile":
         case "NamespacedCloudProfile":
-          return validateCloudProfile(req, signal);
+          return validateCloudProfile(req, budget);
         case "SecretBinding":
         case "CredentialsBinding":
-          return validateBinding(req, signal);
+          return validateBinding(req, budget);
         default:
           return denyError(req.uid, 400, `/webhooks/validate does not handle ${req.kind.kind} objects`);
       }
     }),
-    validateSecret: guarded(async (req, signal) => {
+    validateSecret: guarded(async (req, budget) => {
       if (req.kind.kind !== "Secret")
         return denyError(req.uid, 400, `/webhooks/validate/secrets handles Secrets, not ${req.kind.kind}`);
       const r = await clients.validateCredentials(
         { secret: own(req.object), oldSecret: own(req.oldObject), binding: EMPTY, oldBinding: EMPTY },
-        { signal },
+        { deadline: budget.deadline },
       );
       return verdictResponse(req.uid, r);
     }),
-    mutate: guarded(async (req, signal) => {
+    mutate: guarded(async (req, budget) => {
       if (req.kind.kind !== "Shoot")
         return denyError(req.uid, 400, `/webhooks/mutate handles Shoots, not ${req.kind.kind}`);
       const shoot = req.object as Json;
-      const found = await profileOf(shoot, req.namespace ?? "", signal);
+      const found = await profileOf(shoot, req.namespace ?? "");
       if (typeof found === "string") return denyError(req.uid, 422, found);
       const r = await clients.defaultShoot(
         {
@@ -169,7 +166,7 @@ export function createGardenWebhooks(clients: ExtensionClients, garden: GardenOb
           cloudProfile: bytesOf(found.profile),
           parentCloudProfile: bytesOf(found.parent),
         },
-        { signal },
+        { deadline: budget.deadline },
       );
       return allowPatched(req.uid, r.patch);
     }),

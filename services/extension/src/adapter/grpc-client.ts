@@ -48,6 +48,8 @@ export class ExtensionCallError extends Error {
 export interface CallOpts {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Epoch ms by which the caller needs the answer; the call's deadline is never later. */
+  deadline?: number;
 }
 
 type UnaryMethod<Req, Res> = (
@@ -74,7 +76,12 @@ function call<Req, Res>(
       client,
       request,
       new Metadata(),
-      { deadline: Date.now() + (opts.timeoutMs ?? timeoutMs) },
+      {
+        deadline: Math.min(
+          Date.now() + (opts.timeoutMs ?? timeoutMs),
+          opts.deadline ?? Number.POSITIVE_INFINITY,
+        ),
+      },
       (err, res) => {
         opts.signal?.removeEventListener("abort", cancel);
         if (err) reject(new ExtensionCallError(name, err.code, err.details || err.message, { cause: err }));

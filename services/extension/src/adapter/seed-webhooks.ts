@@ -11,12 +11,13 @@ import {
 import type { ExtensionClients } from "./grpc-client.js";
 import type { SeedObjects } from "./seed-objects.js";
 import { failureResponse } from "./verdicts.js";
+import type { Budget } from "./webhook-server.js";
 
 /** The service asks once for what it needs; a second round that still lacks something is its bug. */
 const MAX_ROUNDS = 2;
 
 export interface SeedWebhooks {
-  controlplane(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionResponse>;
+  controlplane(req: AdmissionRequest, budget: Budget): Promise<AdmissionResponse>;
 }
 
 export function createSeedWebhooks(clients: ExtensionClients, seed: SeedObjects): SeedWebhooks {
@@ -36,21 +37,21 @@ export function createSeedWebhooks(clients: ExtensionClients, seed: SeedObjects)
   }
 
   return {
-    async controlplane(req, signal) {
+    async controlplane(req, budget) {
       if ((req.operation !== "CREATE" && req.operation !== "UPDATE") || !req.object) return allow(req.uid);
       try {
         switch (req.kind.kind) {
           case "Deployment": {
             const deployment = own(req.object);
             return await rounds(req, (context) =>
-              clients.mutateDeployment({ deployment, context }, { signal }),
+              clients.mutateDeployment({ deployment, context }, { deadline: budget.deadline }),
             );
           }
           case "OperatingSystemConfig": {
             const osc = own(req.object);
             const oldOsc = own(req.oldObject);
             return await rounds(req, (context) =>
-              clients.mutateOperatingSystemConfig({ osc, oldOsc, context }, { signal }),
+              clients.mutateOperatingSystemConfig({ osc, oldOsc, context }, { deadline: budget.deadline }),
             );
           }
           default:

@@ -13,7 +13,12 @@ import {
   reviewBody,
 } from "./admission-review.js";
 
-export type WebhookHandler = (req: AdmissionRequest, signal: AbortSignal) => Promise<AdmissionResponse>;
+/** When the apiserver stops waiting for a review's answer (epoch ms). */
+export interface Budget {
+  deadline: number;
+}
+
+export type WebhookHandler = (req: AdmissionRequest, budget: Budget) => Promise<AdmissionResponse>;
 
 export interface WebhookServerOptions {
   host: string;
@@ -101,8 +106,8 @@ export async function startWebhookServer(o: WebhookServerOptions): Promise<Webho
       }
       const ms = timeoutMs(url.searchParams.get("timeout"));
       // Answer a little before the apiserver gives up, so it gets our reason rather than a timeout.
-      const signal = AbortSignal.timeout(Math.max(100, ms - 250));
-      handler(request, signal)
+      const budget = { deadline: Date.now() + Math.max(100, ms - 250) };
+      handler(request, budget)
         .catch((err: unknown) =>
           denyError(request.uid, 500, `webhook failed: ${err instanceof Error ? err.message : String(err)}`),
         )

@@ -49,6 +49,27 @@ export interface ShootValidation {
 export const isMetalShoot = (shoot: JsonObject): boolean =>
   at(shoot, "spec", "provider", "type") === PROVIDER_TYPE;
 
+// A profile's config decoded once per profile object: the service hands the same resolved profile to
+// every review of its Shoots (see ProfileMemo), and nothing changes a decoded config.
+const decoded = new WeakMap<
+  EffectiveCloudProfile,
+  { config: CloudProfileConfig | undefined; errors: FieldError[] }
+>();
+function decodedProfileConfig(profile: EffectiveCloudProfile) {
+  let d = decoded.get(profile);
+  if (!d) {
+    const errors: FieldError[] = [];
+    const config = decodeCloudProfileConfig(
+      profile.providerConfig,
+      FieldPath.root().child("spec", "providerConfig"),
+      errors,
+    );
+    d = { config, errors };
+    decoded.set(profile, d);
+  }
+  return d;
+}
+
 /**
  * The CloudProfileConfig a Shoot is checked against. A missing or unreadable one is the profile's fault,
  * reported on the Shoot's reference to it so the Shoot's owner sees which profile to fix.
@@ -68,12 +89,7 @@ export function shootProfileConfig(
     );
     return undefined;
   }
-  const configErrors: FieldError[] = [];
-  const config = decodeCloudProfileConfig(
-    profile.providerConfig,
-    FieldPath.root().child("spec", "providerConfig"),
-    configErrors,
-  );
+  const { config, errors: configErrors } = decodedProfileConfig(profile);
   if (configErrors.length > 0) {
     errors.push(
       fieldError.invalid(
