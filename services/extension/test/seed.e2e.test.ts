@@ -68,6 +68,9 @@ test.before(async () => {
     KUBECONFIG: saKubeconfig,
     WEBHOOKS: "seed",
   });
+  // Every deploy manifest must be accepted by the apiserver (the Deployment is validated, not run; the
+  // committed seed configuration is then pointed at the loopback adapter under the same name).
+  await bed.apply([join(DEPLOY_DIR, "30-deployment.yaml"), join(DEPLOY_DIR, "41-webhooks-seed.yaml")]);
   await bed.apply(
     seedWebhookConfigurations({ url: `https://${adapter.webhookAddress}`, caBundle: tls.caPem }) as never,
   );
