@@ -2,7 +2,8 @@
 // extension service out.
 import { loadConfig } from "@metal-kube/config";
 import { createLogger } from "@metal-kube/logging";
-import { adapterConfigSpec, startExtensionAdapter } from "./adapter.js";
+import { startExtensionAdapter } from "./adapter.js";
+import { adapterConfigSpec } from "./config.js";
 
 const logger = createLogger({ name: "extension-adapter" });
 const config = loadConfig(adapterConfigSpec, { logger });
