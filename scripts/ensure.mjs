@@ -123,7 +123,7 @@ function ensureGoBinaries(only) {
   log(
     only
       ? `checking ${what[only]} (built from Go modules into ~/.cache/metal-kube)`
-      : "checking Go-built test binaries (kube-apiserver, grpcurl, MCM, CRD modules; cached under ~/.cache/metal-kube)",
+      : "checking Go-built test binaries (kube-apiserver, grpcurl, MCM, gardener-apiserver, CRD modules; cached under ~/.cache/metal-kube)",
   );
   const env = { ...process.env, PATH: `${process.env.PATH}:/usr/local/go/bin` };
   run(process.execPath, ["--import", "tsx", cli, ...(only ? [only] : [])], { env });

@@ -43,7 +43,7 @@ export const GRPC_SERVICES: readonly GrpcServiceEntry[] = [
   service("ccm", 50052, 9052, "metalstack.ccm.v1.CloudProvider"),
   service("firewall", 50053, 9053, "metalstack.firewall.v1.Firewall"),
   service("ignition", 50054, 9054, "metalstack.ignition.v1.IgnitionRenderer"),
-  service("extension", 50055, 9055, "metalstack.extension.v1.Extension"),
+  service("extension", 50055, 9055, "metalstack.extension.v1.Admission"),
 ];
 
 /** A service's entry point: `src/main.ts` by convention. Undefined while the service does not exist yet. */

@@ -85,7 +85,18 @@ export async function applyManifests(kc: KubeConfig, input: ManifestInput): Prom
       throw new Error(`apply ${describe(obj)}: ${detail}`, { cause: err });
     }
   };
-  for (const ns of missing) await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  for (const ns of missing) {
+    // Only a namespace that does not exist: applying an existing one under this field manager would
+    // drop the labels an earlier apply gave it.
+    const exists = await api.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }).then(
+      () => true,
+      (err: unknown) => {
+        if ((err as { code?: number }).code === 404) return false;
+        throw err;
+      },
+    );
+    if (!exists) await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  }
   for (const d of docs) {
     applied.push(await apply(d));
     // Objects of a CRD applied in the same call need it served first.

@@ -62,6 +62,30 @@ export function ensureMachineControllerManager(onProgress?: Progress): Promise<G
   });
 }
 
+/**
+ * Gardener's own API server (core.gardener.cloud, security.gardener.cloud, ...) at GARDENER_VERSION, run
+ * by tests as an aggregated API behind the test bed's kube-apiserver so Gardener objects go through
+ * Gardener's real validation, defaulting and admission plugins before our webhooks see them.
+ */
+export function ensureGardenerApiserver(onProgress?: Progress): Promise<GoBinary> {
+  const minor = /^v1\.(\d+)\./.exec(MODULES.gardener.version)?.[1] ?? "";
+  const pkgVersion = "k8s.io/component-base/version";
+  return buildGoBinary({
+    name: "gardener-apiserver",
+    module: MODULES.gardener.module,
+    version: MODULES.gardener.version,
+    pkg: "github.com/gardener/gardener/cmd/gardener-apiserver",
+    // Gardener stamps its version into component-base like Kubernetes does; clients print it.
+    ldflags: [
+      "-s -w",
+      `-X ${pkgVersion}.gitVersion=${MODULES.gardener.version}`,
+      `-X ${pkgVersion}.gitMajor=1`,
+      `-X ${pkgVersion}.gitMinor=${minor}`,
+    ].join(" "),
+    onProgress,
+  });
+}
+
 /** grpcurl at GRPCURL_VERSION, built once and cached. */
 export function ensureGrpcurl(onProgress?: Progress): Promise<GoBinary> {
   return buildGoBinary({

@@ -44,6 +44,7 @@ try {
   const took = ((Date.now() - started) / 1000).toFixed(1);
   process.stderr.write(
     `e2e: test binaries ready in ${took} s (kube-apiserver ${r.kubeApiserver}, grpcurl ${r.grpcurl}, MCM ${r.machineControllerManager}, ` +
+      `gardener-apiserver ${r.gardenerApiserver}, ` +
       `${r.crdModules.length} CRD modules)\n`,
   );
 } catch (err) {

@@ -1,4 +1,5 @@
 import {
+  ensureGardenerApiserver,
   ensureGrpcurl,
   ensureKubeApiserver,
   ensureMachineControllerManager,
@@ -11,6 +12,7 @@ export interface TestBinaries {
   kubeApiserver: string;
   grpcurl: string;
   machineControllerManager: string;
+  gardenerApiserver: string;
   /** Module dirs the upstream CRD YAML is read from. */
   crdModules: string[];
   /** Wall time of the Go builds this call ran (0 when everything came from the cache). */
@@ -19,7 +21,7 @@ export interface TestBinaries {
 
 /**
  * Everything the test bed needs before its first start: Debian tools (etcd, openssl, nats-server),
- * kube-apiserver and grpcurl built from their pinned Go modules, and the CRD modules in the module
+ * kube-apiserver, grpcurl, MCM and gardener-apiserver built from their pinned Go modules, and the CRD modules in the module
  * cache. Idempotent and cheap when warm; `npm test` and `npm start` call it through ensure-cli.ts so
  * no test pays for a cold build inside its timeout.
  */
@@ -29,12 +31,14 @@ export async function ensureTestBinaries(onProgress?: Progress): Promise<TestBin
   const kubeApiserver = await ensureKubeApiserver(onProgress);
   const grpcurl = await ensureGrpcurl(onProgress);
   const mcm = await ensureMachineControllerManager(onProgress);
+  const gardener = await ensureGardenerApiserver(onProgress);
   const crdModules = await downloadCrdModules();
   return {
     kubeApiserver: kubeApiserver.path,
     grpcurl: grpcurl.path,
     machineControllerManager: mcm.path,
+    gardenerApiserver: gardener.path,
     crdModules,
-    buildMs: kubeApiserver.buildMs + grpcurl.buildMs + mcm.buildMs,
+    buildMs: kubeApiserver.buildMs + grpcurl.buildMs + mcm.buildMs + gardener.buildMs,
   };
 }

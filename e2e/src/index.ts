@@ -2,6 +2,7 @@ export { applyManifests, FIELD_MANAGER, type ManifestInput, parseManifests } fro
 export {
   ensureBinaries,
   ensureDebianCommand,
+  ensureGardenerApiserver,
   ensureGrpcurl,
   ensureKubeApiserver,
   ensureMachineControllerManager,
@@ -24,6 +25,13 @@ export {
 } from "./crds.js";
 export { ensureTestBinaries, type TestBinaries } from "./ensure-test-binaries.js";
 export { withFileLock } from "./file-lock.js";
+export {
+  DEFAULT_GARDEN_READY_TIMEOUT_MS,
+  GARDEN_API_GROUP_VERSIONS,
+  type GardenTestbed,
+  type GardenTestbedOptions,
+  startGardenTestbed,
+} from "./garden-testbed.js";
 export {
   type BuildGoBinaryOptions,
   type BuildRepoGoBinaryOptions,

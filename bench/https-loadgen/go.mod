@@ -1,0 +1,3 @@
+module metal-kube.local/bench/https-loadgen
+
+go 1.26.0
