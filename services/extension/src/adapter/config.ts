@@ -5,6 +5,7 @@ import type { Side } from "./webhook-configurations.js";
 
 export const DEFAULT_EXTENSION_ADDRESS = "127.0.0.1:50055";
 export const DEFAULT_ADAPTER_METRICS_LISTEN = "0.0.0.0:9155";
+export const DEFAULT_EXTENSION_TIMEOUT = `${DEFAULT_CALL_TIMEOUT_MS / 1000}s`;
 export const DEFAULT_WEBHOOK_LISTEN = "0.0.0.0:9443";
 export const SIDES: readonly Side[] = ["garden", "seed"];
 /** How long /readyz waits for the garden caches before it reports ready anyway (reviews read through). */
@@ -16,7 +17,7 @@ export const adapterConfigSpec = {
     description: "gRPC address of the extension service (host:port or unix:///path.sock)",
   }),
   callTimeoutMs: field("EXTENSION_TIMEOUT", duration(), {
-    default: `${DEFAULT_CALL_TIMEOUT_MS / 1000}s`,
+    default: DEFAULT_EXTENSION_TIMEOUT,
     description: "deadline of one call to the extension service (below the webhooks' 10 s timeout)",
   }),
   webhookListen: field("WEBHOOK_LISTEN", hostPort(), {
