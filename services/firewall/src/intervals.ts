@@ -48,45 +48,106 @@ export interface Segment<L> extends Interval {
 
 /**
  * Cuts overlapping labeled intervals into disjoint segments, each with the labels covering it (in the
- * order labels first appear in the input), and merges neighbours with the same labels. A sweep over the
- * sorted boundaries: O(n log n + output · covering labels).
+ * order labels first appear in the input), and merges neighbours with the same labels: a sweep over the
+ * sorted boundaries, O(n log n + output · covering labels). The sweep runs on numbers: IPv4 boundaries
+ * are exact as numbers, IPv6 ones are replaced by their rank among all boundaries first (bigint
+ * arithmetic in the sweep cost more than the rest of a render).
  */
 export function partition<L>(items: readonly Labeled<L>[]): Segment<L>[] {
   const order = new Map<L, number>();
-  for (const it of items) if (!order.has(it.label)) order.set(it.label, order.size);
-  const labelsByOrder = [...order.keys()];
-  // Starts at lo, ends after hi; an end and a start at the same point: the end first.
-  const events: Array<{ at: bigint; delta: 1 | -1; rank: number }> = [];
-  for (const it of items) {
-    if (it.hi < it.lo) continue;
-    const rank = order.get(it.label)!;
-    events.push({ at: it.lo, delta: 1, rank }, { at: it.hi + 1n, delta: -1, rank });
-  }
-  events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.delta - b.delta));
-  const active = new Map<number, number>();
-  const out: Segment<L>[] = [];
-  let prevKey = "";
-  let i = 0;
-  while (i < events.length) {
-    const at = events[i]!.at;
-    while (i < events.length && events[i]!.at === at) {
-      const e = events[i]!;
-      const n = (active.get(e.rank) ?? 0) + e.delta;
-      if (n === 0) active.delete(e.rank);
-      else active.set(e.rank, n);
-      i++;
+  const valid = items.filter((it) => it.hi >= it.lo);
+  const n = valid.length;
+  const rank = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = valid[i]!.label;
+    let r = order.get(label);
+    if (r === undefined) {
+      r = order.size;
+      order.set(label, r);
     }
-    if (i >= events.length || active.size === 0) {
-      prevKey = "";
+    rank[i] = r;
+  }
+  const labelsByOrder = [...order.keys()];
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  let back: (x: number) => bigint;
+  if (valid.every((it) => it.hi < 1n << 52n)) {
+    for (let i = 0; i < n; i++) {
+      start[i] = Number(valid[i]!.lo);
+      end[i] = Number(valid[i]!.hi) + 1;
+    }
+    back = (x) => BigInt(x);
+  } else {
+    const sorted = valid.flatMap((it) => [it.lo, it.hi + 1n]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const points = sorted.filter((p, i) => i === 0 || p !== sorted[i - 1]);
+    // Binary search: a Map keyed by bigints hashes them slowly enough to dominate a render.
+    const rankOf = (v: bigint) => {
+      let lo = 0;
+      let hi = points.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (points[mid]! < v) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    for (let i = 0; i < n; i++) {
+      start[i] = rankOf(valid[i]!.lo);
+      end[i] = rankOf(valid[i]!.hi + 1n);
+    }
+    back = (x) => points[x]!;
+  }
+  // Event e < n starts item e; event n + e ends it. At one point ends come first.
+  const events = new Int32Array(2 * n);
+  for (let e = 0; e < 2 * n; e++) events[e] = e;
+  const pos = (e: number) => (e < n ? start[e]! : end[e - n]!);
+  events.sort((a, b) => pos(a) - pos(b) || (a >= n ? 0 : 1) - (b >= n ? 0 : 1));
+
+  const counts = new Int32Array(order.size);
+  let active: number[] = [];
+  const out: Segment<L>[] = [];
+  let last: { seg: Segment<L>; end: number; ranks: number[] } | undefined;
+  let k = 0;
+  while (k < events.length) {
+    const point = pos(events[k]!);
+    let changed = false;
+    for (; k < events.length && pos(events[k]!) === point; k++) {
+      const e = events[k]!;
+      const r = rank[e < n ? e : e - n]!;
+      if (e < n) {
+        if (counts[r]++ === 0) {
+          active = insertSorted(active, r);
+          changed = true;
+        }
+      } else if (--counts[r]! === 0) {
+        active = active.filter((x) => x !== r);
+        changed = true;
+      }
+    }
+    if (k >= events.length || active.length === 0) {
+      last = undefined;
       continue;
     }
-    const next = events[i]!.at;
-    const ranks = [...active.keys()].sort((a, b) => a - b);
-    const key = ranks.join(",");
-    const last = out[out.length - 1];
-    if (last && key === prevKey && last.hi + 1n === at) last.hi = next - 1n;
-    else out.push({ lo: at, hi: next - 1n, labels: ranks.map((r) => labelsByOrder[r]!) });
-    prevKey = key;
+    const next = pos(events[k]!);
+    if (last && last.end === point && (!changed || sameRanks(last.ranks, active))) {
+      last.seg.hi = back(next) - 1n;
+      last.end = next;
+      continue;
+    }
+    const seg = { lo: back(point), hi: back(next) - 1n, labels: active.map((r) => labelsByOrder[r]!) };
+    out.push(seg);
+    last = { seg, end: next, ranks: active };
   }
   return out;
+}
+
+function insertSorted(a: number[], v: number): number[] {
+  const out = [...a, v];
+  for (let i = out.length - 1; i > 0 && out[i - 1]! > out[i]!; i--)
+    [out[i - 1], out[i]] = [out[i]!, out[i - 1]!];
+  return out;
+}
+
+function sameRanks(a: number[], b: number[]) {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -16,17 +16,28 @@ export interface Prefix {
 }
 
 export const FAMILY_BITS: Record<Family, number> = { 4: 32, 6: 128 };
-const V4_PART = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
+/** Dotted quad without leading zeros; parsed by hand, it is on the path of every CIDR of every policy. */
 function parseV4(s: string): bigint | undefined {
-  const parts = s.split(".");
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (!V4_PART.test(p)) return undefined;
-    v = (v << 8n) | BigInt(p);
+  let value = 0;
+  let part = -1;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255 || parts === 4) return undefined;
+      value = value * 256 + part;
+      parts++;
+      part = -1;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined;
+      part = (part < 0 ? 0 : part) * 10 + (c - 48);
+      digits++;
+    } else return undefined;
   }
-  return v;
+  return parts === 4 ? BigInt(value) : undefined;
 }
 
 function parseV6(s: string): bigint | undefined {
@@ -91,10 +102,21 @@ export function parsePrefix(s: string): Prefix | undefined {
   return { family: addr.family, address: addr.value & networkMask(addr.family, length), length };
 }
 
-function networkMask(family: Family, length: number): bigint {
-  const bits = BigInt(FAMILY_BITS[family]);
+const MASKS: Record<Family, bigint[]> = { 4: [], 6: [] };
+for (const f of [4, 6] as const) {
+  const bits = BigInt(FAMILY_BITS[f]);
   const all = (1n << bits) - 1n;
-  return all ^ ((1n << (bits - BigInt(length))) - 1n);
+  for (let l = 0; l <= FAMILY_BITS[f]; l++) MASKS[f].push(all ^ ((1n << (bits - BigInt(l))) - 1n));
+}
+/** log2 of a power of two, else undefined (numbers are exact up to 2^52; bigint Maps hash slowly). */
+function log2Exact(v: bigint): number | undefined {
+  if ((v & (v - 1n)) !== 0n) return undefined;
+  if (v <= 1n << 52n) return Math.log2(Number(v));
+  return v.toString(2).length - 1;
+}
+
+function networkMask(family: Family, length: number): bigint {
+  return MASKS[family][length]!;
 }
 
 export function prefixInterval(p: Prefix): Interval {
@@ -113,7 +135,10 @@ export function prefixContains(outer: Prefix, inner: Prefix): boolean {
 }
 
 export function formatAddress(family: Family, v: bigint): string {
-  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join(".");
+  if (family === 4) {
+    const n = Number(v);
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((v >> BigInt(i * 16)) & 0xffffn));
   // RFC 5952: the longest run (>= 2) of zero groups becomes "::".
@@ -146,11 +171,18 @@ export function formatPrefix(p: Prefix): string {
 /** The nft element for an interval: an address, a prefix when it is one, else `lo-hi`. */
 export function formatInterval(family: Family, iv: Interval): string {
   if (iv.lo === iv.hi) return formatAddress(family, iv.lo);
+  if (family === 4) {
+    // In numbers: IPv4 fits, and this runs for every element of every set.
+    const lo = Number(iv.lo);
+    const size = Number(iv.hi) - lo + 1;
+    const log = Math.log2(size);
+    if (Number.isInteger(log) && lo % size === 0) return `${formatAddress(4, iv.lo)}/${32 - log}`;
+    return `${formatAddress(4, iv.lo)}-${formatAddress(4, iv.hi)}`;
+  }
   const size = iv.hi - iv.lo + 1n;
   // A prefix block: the size is a power of two and lo is aligned to it.
-  if ((size & (size - 1n)) === 0n && iv.lo % size === 0n) {
-    const length = FAMILY_BITS[family] - (size.toString(2).length - 1);
-    return `${formatAddress(family, iv.lo)}/${length}`;
-  }
+  const log = log2Exact(size);
+  if (log !== undefined && (iv.lo & (size - 1n)) === 0n)
+    return `${formatAddress(family, iv.lo)}/${128 - log}`;
   return `${formatAddress(family, iv.lo)}-${formatAddress(family, iv.hi)}`;
 }
