@@ -115,11 +115,14 @@ export function partition<L>(items: readonly Labeled<L>[]): Segment<L>[] {
       const e = events[k]!;
       const r = rank[e < n ? e : e - n]!;
       if (e < n) {
-        if (counts[r]++ === 0) {
+        counts[r] = counts[r]! + 1;
+        if (counts[r] === 1) {
           active = insertSorted(active, r);
           changed = true;
         }
-      } else if (--counts[r]! === 0) {
+      } else {
+        counts[r] = counts[r]! - 1;
+        if (counts[r] !== 0) continue;
         active = active.filter((x) => x !== r);
         changed = true;
       }
