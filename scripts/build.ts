@@ -15,6 +15,8 @@ const outdir = join(root, "dist");
 export const ENTRIES: Record<string, string> = {
   "machine-driver": "services/machine-driver/src/main.ts",
   ccm: "services/ccm/src/main.ts",
+  firewall: "services/firewall/src/main.ts",
+  "firewall-adapter": "services/firewall/src/adapter/main.ts",
   ignition: "services/ignition/src/main.ts",
   "ignition-adapter": "services/ignition/src/adapter/main.ts",
   "metal-api-emulator": "services/metal-api-emulator/src/main.ts",

@@ -19,9 +19,9 @@ function isSpec(value: unknown): value is ConfigSpec {
   );
 }
 
-/** Every exported config spec of services/<name>/src/config.ts. */
-async function serviceSpecs(name: string): Promise<ConfigSpec[]> {
-  const file = join(ROOT, "services", name, "src", "config.ts");
+/** Every exported config spec of services/<name>/src/config.ts (or of another module under src/). */
+async function serviceSpecs(name: string, module = "config.ts"): Promise<ConfigSpec[]> {
+  const file = join(ROOT, "services", name, "src", module);
   if (!existsSync(file)) return [];
   const mod = (await import(file)) as Record<string, unknown>;
   return Object.values(mod).filter(isSpec);
@@ -54,6 +54,10 @@ export async function renderConfigReference(): Promise<string> {
     // One row per variable, even when a service re-declares a kit variable.
     const byEnv = new Map(Object.values(merged).map((f) => [f.env, f]));
     parts.push(describeConfig(Object.fromEntries(byEnv)), "");
+    // An adapter that is a process of its own documents its variables in src/adapter/config.ts.
+    const adapter = await serviceSpecs(name, "adapter/config.ts");
+    if (adapter.length)
+      parts.push(`## ${name} adapter`, "", describeConfig(Object.assign({}, ...adapter)), "");
   }
   return `${parts.join("\n").trimEnd()}\n`;
 }

@@ -25,6 +25,8 @@ export interface GrpcServiceEntry {
   metricsPort: number;
   /** Fully qualified gRPC service, for the grpcurl examples. */
   grpcService: string;
+  /** Variables the local stack sets for this service only. */
+  localEnv?: Readonly<Record<string, string>>;
 }
 
 /** The gRPC services in port order (issue 2: 50051-50055, metrics 9051-9055). */
@@ -36,7 +38,14 @@ export const GRPC_SERVICES: readonly GrpcServiceEntry[] = [
     grpcService: "metalstack.machinedriver.v1.MachineDriver",
   },
   { name: "ccm", port: 50052, metricsPort: 9052, grpcService: "metalstack.ccm.v1.CloudProvider" },
-  { name: "firewall", port: 50053, metricsPort: 9053, grpcService: "metalstack.firewall.v1.Firewall" },
+  {
+    name: "firewall",
+    port: 50053,
+    metricsPort: 9053,
+    grpcService: "metalstack.firewall.v1.Firewall",
+    // A developer's machine is no firewall: render and answer, never touch the host's nftables.
+    localEnv: { FIREWALL_MODE: "render-only" },
+  },
   {
     name: "ignition",
     port: 50054,

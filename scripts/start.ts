@@ -244,6 +244,7 @@ try {
       LOG_LEVEL: "info",
       // Unset unless asked for: a KUBECONFIG in the developer's shell must not turn the adapters on.
       KUBECONFIG: kubeconfig,
+      ...svc.localEnv,
     };
     const part = startPart(svc.name, process.execPath, serviceNodeArgs(svc.name), env);
     started.push({ ...svc, address, part });

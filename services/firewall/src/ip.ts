@@ -33,7 +33,7 @@ function parseV4(s: string): bigint | undefined {
       digits = 0;
     } else if (c >= 48 && c <= 57) {
       if (digits > 0 && part === 0) return undefined;
-      part = (part < 0 ? 0 : part) * 10 + (c - 48);
+      part = Math.max(part, 0) * 10 + (c - 48);
       digits++;
     } else return undefined;
   }

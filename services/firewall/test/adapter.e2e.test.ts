@@ -8,7 +8,7 @@ import { startTestbed, type Testbed } from "@metal-kube/e2e";
 import { createKubeClient, type KubeClient, type KubeObject, type ResourceClient } from "@metal-kube/kube";
 import { makeTempDir, waitFor } from "@metal-kube/testing";
 import test from "ava";
-import { CONTROLLER_VERSION } from "../src/adapter/adapter.js";
+import { CONTROLLER_VERSION } from "../src/adapter/config.js";
 import { CHECKSUM_ANNOTATION } from "../src/adapter/monitor.js";
 import {
   CWNP_RESOURCE,

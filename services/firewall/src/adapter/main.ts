@@ -3,7 +3,8 @@
 
 import { loadConfig } from "@metal-kube/config";
 import { createLogger } from "@metal-kube/logging";
-import { adapterConfigSpec, startFirewallAdapter } from "./adapter.js";
+import { startFirewallAdapter } from "./adapter.js";
+import { adapterConfigSpec } from "./config.js";
 
 const logger = createLogger({ name: "firewall-adapter" });
 const config = loadConfig(adapterConfigSpec, { logger });
