@@ -6,11 +6,17 @@ import type { Logger } from "@metal-kube/logging";
 import { ApplyStage } from "@metal-kube/proto/metalstack/firewall/v1/firewall";
 import { createLiveTable, type LiveTable } from "./live-table.js";
 import { locateNftError, type NftRunner } from "./nft.js";
+import { diffRulesets } from "./ruleset-diff.js";
+import type { RulesetModel } from "./ruleset-model.js";
 import type { RenderedRuleset } from "./ruleset-text.js";
 import type { LastGood, StateStore } from "./state-store.js";
 
-/** Up to this many rendered elements the read-back compares every chain and set, not only the marker. */
-export const DEFAULT_DEEP_VERIFY_MAX_ELEMENTS = 50_000;
+/**
+ * Up to this many rendered elements the read-back compares every chain and set; above, it reads the
+ * marker, the chain names and the sets the apply changed (a full read-back of 10,000 elements costs as
+ * much as the apply).
+ */
+export const DEFAULT_DEEP_VERIFY_MAX_ELEMENTS = 2_000;
 
 export interface Failure {
   stage: ApplyStage;
@@ -22,6 +28,8 @@ export interface Failure {
 
 export interface ApplyAttempt {
   outcome: "applied" | "unchanged" | "dry-run" | "rolled-back";
+  /** How the table was changed: the whole file, or only what differs from the live ruleset. */
+  mode?: "full" | "incremental";
   failure?: Failure;
   /** The checksum the live table carries after the attempt. */
   activeChecksum: string | undefined;
@@ -55,7 +63,8 @@ export interface Applier {
 export function createApplier(o: ApplierOptions): Applier {
   const live = createLiveTable(o.nft, o.table);
   const deepMax = o.deepVerifyMaxElements ?? DEFAULT_DEEP_VERIFY_MAX_ELEMENTS;
-  let lastGood = o.store.load();
+  /** The model is known only for rulesets this process applied (a restart applies the full file once). */
+  let lastGood: { meta: LastGood; text: string; model?: RulesetModel } | undefined = o.store.load();
   let chain: Promise<unknown> = Promise.resolve();
 
   const withLock = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -148,8 +157,14 @@ export function createApplier(o: ApplierOptions): Applier {
         const before = await timed(stages, "read", () => live.checksum());
         if (before === r.checksum && lastGood?.meta.checksum === r.checksum)
           return { outcome: "unchanged", activeChecksum: before, stages };
-        const carry = opts.dryRun ? [] : await live.carryOver(r.dynamicSets);
-        const text = r.text + carry.map((l) => `${l}\n`).join("");
+        // The live table is the last good ruleset this process applied: only what differs is sent.
+        const diff =
+          lastGood?.model && before === lastGood.meta.checksum
+            ? diffRulesets(lastGood.model, r.model, r.checksum)
+            : undefined;
+        const mode = diff ? "incremental" : "full";
+        const carry = opts.dryRun || diff ? [] : await live.carryOver(r.dynamicSets);
+        const text = diff ? diff.text : r.text + carry.map((l) => `${l}\n`).join("");
         writeFileSync(o.store.pendingPath, text, { mode: 0o600 });
         const checked = await timed(stages, "check", () => o.nft.run(["-c", "-f", o.store.pendingPath]));
         if (checked.code !== 0) {
@@ -167,9 +182,9 @@ export function createApplier(o: ApplierOptions): Applier {
             },
           };
         }
-        if (opts.dryRun) return { outcome: "dry-run", activeChecksum: before, stages };
+        if (opts.dryRun) return { outcome: "dry-run", mode, activeChecksum: before, stages };
         o.onApplying?.(o.store.pendingPath);
-        o.logger.info({ checksum: r.checksum, previous: before }, "applying ruleset");
+        o.logger.info({ checksum: r.checksum, previous: before, mode }, "applying ruleset");
         const applied = await timed(stages, "apply", () => o.nft.run(["-f", o.store.pendingPath]));
         let failure: Failure | undefined;
         if (applied.code !== 0) {
@@ -203,8 +218,8 @@ export function createApplier(o: ApplierOptions): Applier {
             dynamicSets: r.dynamicSets,
           };
           o.store.save(meta, r.text);
-          lastGood = { meta, text: r.text };
-          return { outcome: "applied", activeChecksum: r.checksum, stages };
+          lastGood = { meta, text: r.text, model: r.model };
+          return { outcome: "applied", mode, activeChecksum: r.checksum, stages };
         }
         // A transaction nft refused leaves the table as it was; anything else is put back.
         const now = await live.checksum().catch(() => undefined);
@@ -213,7 +228,7 @@ export function createApplier(o: ApplierOptions): Applier {
           now === before &&
           (before === undefined || before === lastGood?.meta.checksum)
         )
-          return { outcome: "rolled-back", activeChecksum: now, stages, failure };
+          return { outcome: "rolled-back", mode, activeChecksum: now, stages, failure };
         const back = await timed(stages, "restore", putBack);
         failure.restored = back.ok;
         if (!back.ok) failure.message += `\n${back.message}`;

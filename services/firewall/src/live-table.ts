@@ -41,6 +41,13 @@ export function createLiveTable(nft: NftRunner, table: string) {
       return j ? checksumOf(objects(j, "set")[0]?.comment) : undefined;
     },
 
+    /** Elements of one set or map (cheap: only that set is read); undefined when it does not exist. */
+    async elementCount(name: string, kind: "set" | "map"): Promise<number | undefined> {
+      const j = await listOrUndefined(nft, ["list", kind, "inet", table, name]);
+      const s = j ? objects(j, kind)[0] : undefined;
+      return s ? (Array.isArray(s.elem) ? s.elem.length : 0) : undefined;
+    },
+
     /** Chain names of the table (cheap: no rules or elements are read). */
     async chains(): Promise<string[]> {
       const j = await nft.json(["list", "chains", "inet"]);

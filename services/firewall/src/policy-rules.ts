@@ -140,9 +140,10 @@ function peersOf(
         fail(`${at}.except[${k}]`, `${formatPrefix(ex as Prefix)} is not inside ${formatPrefix(c)}`);
       return prefixInterval(ex as Prefix);
     });
-    out[c.family].push(...subtract([prefixInterval(c)], holes));
+    if (holes.length === 0) out[c.family].push(prefixInterval(c));
+    else out[c.family].push(...subtract([prefixInterval(c)], holes));
   });
-  return { 4: union(out[4]), 6: union(out[6]) };
+  return { 4: out[4].length > 1 ? union(out[4]) : out[4], 6: out[6].length > 1 ? union(out[6]) : out[6] };
 }
 
 function portsOf(ports: PolicyPort[], path: string): PortSelection {

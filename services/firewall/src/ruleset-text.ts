@@ -8,6 +8,8 @@ import type { RulesetModel } from "./ruleset-model.js";
 
 export interface RenderedRuleset {
   text: string;
+  /** What the text was printed from (the next apply diffs against it). */
+  model: RulesetModel;
   checksum: string;
   summary: RulesetSummary;
   /** Rules per chain, as the read-back must find them. */
@@ -62,6 +64,7 @@ export function printRuleset(m: RulesetModel): RenderedRuleset {
   const elements = m.sets.reduce((n, s) => n + s.elements.length, 0);
   return {
     text: draft.replace(CHECKSUM_PLACEHOLDER, checksum),
+    model: m,
     checksum,
     chainRules,
     dynamicSets: m.sets.filter((s) => s.dynamic).map((s) => s.name),
