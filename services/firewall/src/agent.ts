@@ -1,7 +1,6 @@
 // The firewall agent: render, apply, status and counters over one renderer and one applier. What the
 // gRPC methods do, without gRPC.
 
-import { createHash } from "node:crypto";
 import type { Logger } from "@metal-kube/logging";
 import {
   type ApplyFailure,
@@ -11,7 +10,7 @@ import {
   ApplyStage,
   type Counter,
   CounterKind,
-  DesiredState,
+  type DesiredState,
   type GetStatusResponse,
   type LastApply,
   type ListCountersResponse,
@@ -47,6 +46,11 @@ export interface ApplyStats {
 export interface FirewallAgent {
   render(req: RenderRequest): RenderResponse;
   apply(req: ApplyRequest): Promise<ApplyResponse>;
+  /**
+   * The answer to a repeat of the request `previous` answered, when the live table still is that
+   * ruleset (only its marker is read); undefined when it is not and the request must be applied again.
+   */
+  repeat(previous: ApplyResponse, firewall: string): Promise<ApplyResponse | undefined>;
   status(deep: boolean): Promise<GetStatusResponse>;
   counters(): Promise<ListCountersResponse>;
   /** Puts the last good ruleset back when the live table is not it; call before serving. */
@@ -78,8 +82,6 @@ export function createFirewallAgent(o: AgentOptions): FirewallAgent {
   const listeners: Array<(s: ApplyStats) => void> = [];
   let lastApply: LastApply | undefined;
   let lastUnchangedAt = "";
-  /** The request and answer of the last apply that left the table as asked: a repeat skips rendering. */
-  let memo: { key: string; response: ApplyResponse } | undefined;
   let lastIgnored = "";
   let countersCache: { at: number; value: Promise<LiveCounter[]> } | undefined;
 
@@ -191,51 +193,12 @@ export function createFirewallAgent(o: AgentOptions): FirewallAgent {
 
     async apply(req) {
       const t0 = performance.now();
-      const key = `${req.strict}:${createHash("sha256")
-        .update(
-          DesiredState.encode(req.state ?? { firewall: undefined, policies: [], services: [] }).finish(),
-        )
-        .digest("hex")}`;
       const applier = o.applier;
       const done = (outcome: ApplyOutcome, stages: ApplyAttempt["stages"]) => {
         const durationMs = performance.now() - t0;
         for (const l of listeners) l({ outcome, stages, durationMs });
         return durationMs;
       };
-      // A repeat of the last request that left the table as asked: only the marker is read back.
-      if (applier && !req.dryRun && memo?.key === key) {
-        const live = await applier.live.checksum();
-        if (live === memo.response.checksum && applier.lastGood()?.checksum === live) {
-          const durationMs = done(ApplyOutcome.APPLY_OUTCOME_UNCHANGED, {});
-          lastUnchangedAt = new Date().toISOString();
-          const response = {
-            ...memo.response,
-            outcome: ApplyOutcome.APPLY_OUTCOME_UNCHANGED,
-            failure: undefined,
-            activeChecksum: live,
-            durationMs: Math.round(durationMs),
-          };
-          events.emit("unchanged", {
-            firewall: req.state?.firewall?.name ?? "",
-            checksum: live,
-            rules: response.summary?.rules ?? 0,
-            sets: response.summary?.sets ?? 0,
-            elements: response.summary?.elements ?? 0,
-            policies: {
-              deployed: response.policies.filter((p) => p.state === PolicyState.POLICY_STATE_DEPLOYED).length,
-              ignored: response.policies.filter((p) => p.state === PolicyState.POLICY_STATE_IGNORED).length,
-            },
-            services: {
-              deployed: response.services.filter((p) => p.state === PolicyState.POLICY_STATE_DEPLOYED).length,
-              ignored: response.services.filter((p) => p.state === PolicyState.POLICY_STATE_IGNORED).length,
-            },
-            dryRun: false,
-            durationMs: Math.round(durationMs),
-            activeChecksum: live,
-          });
-          return response;
-        }
-      }
       const r = render({ state: req.state, strict: req.strict }, req.dryRun);
       reportIgnored(r, req.dryRun);
       if (!applier) {
@@ -253,7 +216,6 @@ export function createFirewallAgent(o: AgentOptions): FirewallAgent {
       const outcome = OUTCOMES[attempt.outcome];
       const durationMs = done(outcome, attempt.stages);
       const response = responseOf(r, outcome, attempt, durationMs);
-      memo = attempt.outcome === "applied" || attempt.outcome === "unchanged" ? { key, response } : undefined;
       if (attempt.outcome === "unchanged") lastUnchangedAt = new Date().toISOString();
       else
         lastApply = {
@@ -295,6 +257,41 @@ export function createFirewallAgent(o: AgentOptions): FirewallAgent {
         },
         "apply",
       );
+      return response;
+    },
+
+    async repeat(previous, firewall) {
+      const applier = o.applier;
+      if (!applier) return undefined;
+      const t0 = performance.now();
+      const live = await applier.live.checksum();
+      if (live !== previous.checksum || applier.lastGood()?.checksum !== live) return undefined;
+      const durationMs = performance.now() - t0;
+      for (const l of listeners) l({ outcome: ApplyOutcome.APPLY_OUTCOME_UNCHANGED, stages: {}, durationMs });
+      lastUnchangedAt = new Date().toISOString();
+      const response = {
+        ...previous,
+        outcome: ApplyOutcome.APPLY_OUTCOME_UNCHANGED,
+        failure: undefined,
+        activeChecksum: live,
+        durationMs: Math.round(durationMs),
+      };
+      const count = (xs: ApplyResponse["policies"]) => ({
+        deployed: xs.filter((p) => p.state === PolicyState.POLICY_STATE_DEPLOYED).length,
+        ignored: xs.filter((p) => p.state === PolicyState.POLICY_STATE_IGNORED).length,
+      });
+      events.emit("unchanged", {
+        firewall,
+        checksum: live,
+        rules: response.summary?.rules ?? 0,
+        sets: response.summary?.sets ?? 0,
+        elements: response.summary?.elements ?? 0,
+        policies: count(response.policies),
+        services: count(response.services),
+        dryRun: false,
+        durationMs: Math.round(durationMs),
+        activeChecksum: live,
+      });
       return response;
     },
 

@@ -97,11 +97,27 @@ export function partition<L>(items: readonly Labeled<L>[]): Segment<L>[] {
     }
     back = (x) => points[x]!;
   }
-  // Event e < n starts item e; event n + e ends it. At one point ends come first.
-  const events = new Int32Array(2 * n);
-  for (let e = 0; e < 2 * n; e++) events[e] = e;
+  // Event e < n starts item e; event n + e ends it; at one point ends come first. Sorted as numbers
+  // (position, then start bit, then event) packed into one double, which a typed array sorts without a
+  // comparator; exact while position * 2 * 2^bits + event stays below 2^53.
+  const total = 2 * n;
+  const bits = Math.max(1, Math.ceil(Math.log2(total + 1)));
+  const scale = 2 ** bits;
   const pos = (e: number) => (e < n ? start[e]! : end[e - n]!);
-  events.sort((a, b) => pos(a) - pos(b) || (a >= n ? 0 : 1) - (b >= n ? 0 : 1));
+  let events: Int32Array;
+  let maxPos = 0;
+  for (let i = 0; i < n; i++) if (end[i]! > maxPos) maxPos = end[i]!;
+  if ((maxPos * 2 + 1) * scale + scale < 2 ** 53) {
+    const keys = new Float64Array(total);
+    for (let e = 0; e < total; e++) keys[e] = (pos(e) * 2 + (e < n ? 1 : 0)) * scale + e;
+    keys.sort();
+    events = new Int32Array(total);
+    for (let k = 0; k < total; k++) events[k] = keys[k]! % scale;
+  } else {
+    events = new Int32Array(total);
+    for (let e = 0; e < total; e++) events[e] = e;
+    events.sort((a, b) => pos(a) - pos(b) || (a >= n ? 0 : 1) - (b >= n ? 0 : 1));
+  }
 
   const counts = new Int32Array(order.size);
   let active: number[] = [];

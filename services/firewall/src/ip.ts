@@ -99,6 +99,12 @@ export function parsePrefix(s: string): Prefix | undefined {
     if (!/^\d{1,3}$/.test(l) || Number(l) > bits) return undefined;
     length = Number(l);
   }
+  if (addr.family === 4) {
+    // Numbers are exact for IPv4 and cost no allocation per operation.
+    const v = Number(addr.value);
+    const size = 2 ** (32 - length);
+    return { family: 4, address: BigInt(v - (v % size)), length };
+  }
   return { family: addr.family, address: addr.value & networkMask(addr.family, length), length };
 }
 
@@ -120,6 +126,7 @@ function networkMask(family: Family, length: number): bigint {
 }
 
 export function prefixInterval(p: Prefix): Interval {
+  if (p.family === 4) return { lo: p.address, hi: BigInt(Number(p.address) + 2 ** (32 - p.length) - 1) };
   const size = 1n << BigInt(FAMILY_BITS[p.family] - p.length);
   return { lo: p.address, hi: p.address + size - 1n };
 }

@@ -103,6 +103,17 @@ test.serial("a repeated Apply is UNCHANGED; a dry run changes nothing", async (t
   t.is((await svc.client.getStatus({ deep: false })).lastUnchangedAt.length > 0, true);
 });
 
+test.serial("a repeat after the table was removed behind the service's back applies it again", async (t) => {
+  t.is(
+    (await svc.client.apply({ state: STATE, dryRun: false, strict: false })).outcome,
+    ApplyOutcome.APPLY_OUTCOME_UNCHANGED,
+  );
+  await run("ip", ["netns", "exec", ns, "/usr/sbin/nft", "delete", "table", "inet", "firewall"]);
+  const again = await svc.client.apply({ state: STATE, dryRun: false, strict: false });
+  t.is(again.outcome, ApplyOutcome.APPLY_OUTCOME_APPLIED);
+  t.is(await live.checksum(), again.checksum);
+});
+
 test.serial("bad input is INVALID_ARGUMENT naming the field, and the table stays", async (t) => {
   const before = await live.checksum();
   const spec = await t.throwsAsync<FirewallCallError>(
@@ -165,7 +176,7 @@ test.serial("/metrics has every named counter by comment and the live checksum",
   );
   t.regex(body, /firewall_counter_bytes_total\{name="drop_total",comment="dropped by policy",kind="drop"/);
   t.regex(body, new RegExp(`firewall_ruleset_info\\{checksum="${await live.checksum()}"`));
-  t.regex(body, /firewall_applies_total\{outcome="applied"[^}]*\} 1/);
+  t.regex(body, /firewall_applies_total\{outcome="applied"[^}]*\} 2/);
 });
 
 test("render-only mode never runs nft: every Apply is a dry run", async (t) => {
