@@ -18,8 +18,10 @@ import { startServerProcess } from "./fixtures/server-process.js";
 
 const base = () => largeState({ firewall: firewallSpec() });
 const state = base();
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
-const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(1)} ms, p90 ${pct(xs, 0.9).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)} ms`;
+const pct = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const fmt = (xs: number[]) =>
+  `p50 ${pct(xs, 0.5).toFixed(1)} ms, p90 ${pct(xs, 0.9).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)} ms`;
 let missed = 0;
 const judge = (what: string, xs: number[], target: number) => {
   const ok = pct(xs, 0.5) <= target;
@@ -40,7 +42,9 @@ for (let i = 0; i < 30; i++) {
   summary = renderer.render(state).summary!;
   renders.push(performance.now() - t);
 }
-console.log(`ruleset: ${summary.rules} rules, ${summary.chains} chains, ${summary.sets} sets, ${summary.elements} elements`);
+console.log(
+  `ruleset: ${summary.rules} rules, ${summary.chains} chains, ${summary.sets} sets, ${summary.elements} elements`,
+);
 judge("render (in process)", renders, 100);
 
 const ns = `fwb-${randomBytes(3).toString("hex")}`;
@@ -59,7 +63,10 @@ try {
     const t = performance.now();
     const r = await client.apply({ state: s, dryRun: false, strict: false });
     const ms = performance.now() - t;
-    if (r.outcome !== want) throw new Error(`Apply: ${ApplyOutcome[r.outcome]}, wanted ${ApplyOutcome[want]}: ${JSON.stringify(r.failure)}`);
+    if (r.outcome !== want)
+      throw new Error(
+        `Apply: ${ApplyOutcome[r.outcome]}, wanted ${ApplyOutcome[want]}: ${JSON.stringify(r.failure)}`,
+      );
     return ms;
   };
   const fulls: number[] = [];

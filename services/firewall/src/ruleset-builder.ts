@@ -178,11 +178,13 @@ export function buildRuleset(input: BuildInput, options: BuildOptions = {}): Rul
   }
 
   chains.push(...mixes.values());
+  const accounting = accountingChains(plan);
+  chains.push(...accounting.chains);
   chains.push({
     name: "forward",
     base: FORWARD_BASE,
     rules: [
-      ...accountingRules(plan),
+      ...accounting.forward,
       ...plan.rateLimits.map(
         (r) =>
           `iifname ${ifaceSet(r.interfaces)} limit rate over ${r.rate} mbytes/second counter name "drop_ratelimit" drop comment ${quote(`rate limit of network ${r.networkId}`)}`,
@@ -275,24 +277,31 @@ function serviceChain(s: ServiceRule, log: boolean): NftChain {
   return { name: s.chain, rules };
 }
 
-function accountingRules(plan: FirewallPlan): string[] {
-  if (plan.clusterInterfaces.length === 0) return [];
-  const ifs = ifaceSet(plan.clusterInterfaces);
-  const out: string[] = [];
-  for (const [dir, not, counter] of [
-    ["in", "!= ", "external_in"],
-    ["out", "!= ", "external_out"],
-    ["in", "", "internal_in"],
-    ["out", "", "internal_out"],
-  ] as const)
-    for (const f of FAMILIES) {
-      const match =
-        dir === "in"
-          ? `${ADDR[f]} saddr ${not}@${INTERNAL_SET[f]} oifname ${ifs}`
-          : `${ADDR[f]} daddr ${not}@${INTERNAL_SET[f]} iifname ${ifs}`;
-      out.push(`${match} counter name ${quote(counter)}`);
-    }
-  return out;
+/**
+ * Accounting as the reference counts it (traffic into / out of the cluster's interfaces, internal when
+ * the far address is in the internal prefixes), in two chains a packet enters by one interface lookup:
+ * at most two set lookups per packet instead of eight rules' worth.
+ */
+function accountingChains(plan: FirewallPlan): { forward: string[]; chains: NftChain[] } {
+  if (plan.clusterInterfaces.length === 0) return { forward: [], chains: [] };
+  const chain = (name: string, field: "saddr" | "daddr", internal: string, external: string): NftChain => ({
+    name,
+    rules: [
+      ...FAMILIES.map(
+        (f) => `${ADDR[f]} ${field} @${INTERNAL_SET[f]} counter name ${quote(internal)} return`,
+      ),
+      `counter name ${quote(external)}`,
+    ],
+  });
+  const map = (target: string) =>
+    `{ ${plan.clusterInterfaces.map((i) => `${quote(i)} : jump ${target}`).join(", ")} }`;
+  return {
+    forward: [`oifname vmap ${map("count_in")}`, `iifname vmap ${map("count_out")}`],
+    chains: [
+      chain("count_in", "saddr", "internal_in", "external_in"),
+      chain("count_out", "daddr", "internal_out", "external_out"),
+    ],
+  };
 }
 
 function snatRules(plan: FirewallPlan): { rules: string[]; counters: NftCounter[] } {
