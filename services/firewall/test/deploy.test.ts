@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseConfig } from "@metal-kube/config";
 import { kitConfigSpec } from "@metal-kube/service-kit";
 import test from "ava";
-import { ENTRIES } from "../../../scripts/build.js";
+import { ENTRIES, NODE_FLAGS } from "../../../scripts/build.js";
 import { adapterConfigSpec } from "../src/adapter/config.js";
 import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, firewallConfigSpec } from "../src/config.js";
 
@@ -38,7 +38,8 @@ for (const [unit, env, spec, bundle] of [
   ["metal-kube-firewall-adapter.service", "firewall-adapter.env", adapterConfigSpec, "firewall-adapter"],
 ] as const)
   test(`${unit} runs dist/${bundle}.mjs with ${env}, whose every variable is known and valid`, (t) => {
-    t.deepEqual(unitValue(unit, "ExecStart"), [`/usr/bin/node /opt/metal-kube/dist/${bundle}.mjs`]);
+    const flags = (NODE_FLAGS[bundle] ?? []).map((f) => `${f} `).join("");
+    t.deepEqual(unitValue(unit, "ExecStart"), [`/usr/bin/node ${flags}/opt/metal-kube/dist/${bundle}.mjs`]);
     t.true(bundle in ENTRIES, `scripts/build.ts bundles ${bundle}`);
     t.deepEqual(unitValue(unit, "EnvironmentFile"), [`/etc/metal-kube/${env}`]);
     const vars = envFile(env);
