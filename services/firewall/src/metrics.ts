@@ -11,6 +11,8 @@ const KIND_LABEL: Record<number, string> = {
   [CounterKind.COUNTER_KIND_SNAT]: "snat",
 };
 
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 /**
  * firewall_counter_{packets,bytes}_total{name,comment,kind}: every named counter of the table (a rule
  * of a policy or Service is named by its comment); they restart at 0 when a changed ruleset is applied,
@@ -43,7 +45,7 @@ export function registerFirewallMetrics(registry: Registry, agent: FirewallAgent
       },
     });
 
-  const info = new Gauge({
+  new Gauge({
     name: "firewall_ruleset_info",
     help: "1 for the checksum of the ruleset live in the table",
     labelNames: ["checksum"],
@@ -54,7 +56,6 @@ export function registerFirewallMetrics(registry: Registry, agent: FirewallAgent
       if (checksum) this.labels({ checksum }).set(1);
     },
   });
-  void info;
   const applies = new Counter({
     name: "firewall_applies_total",
     help: "Apply calls by outcome",
@@ -65,14 +66,14 @@ export function registerFirewallMetrics(registry: Registry, agent: FirewallAgent
     name: "firewall_apply_stage_seconds",
     help: "seconds per stage of an apply (read, check, apply, verify, restore)",
     labelNames: ["stage"],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: SECONDS_BUCKETS,
     registers: [registry],
   });
   const seconds = new Histogram({
     name: "firewall_apply_seconds",
     help: "seconds per Apply call, by outcome",
     labelNames: ["outcome"],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: SECONDS_BUCKETS,
     registers: [registry],
   });
   agent.onApply((s) => {

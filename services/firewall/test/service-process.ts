@@ -2,7 +2,7 @@
 // kill -9 it with every child it runs (nft included). (A stand-in for the shared test harness.)
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { makeTempDir, waitFor } from "@metal-kube/testing";
+import { jsonLogs, type ManagedProcess, makeTempDir, waitFor } from "@metal-kube/testing";
 import { createFirewallClient, type FirewallServiceClient } from "../src/adapter/firewall-client.js";
 
 export const SERVICE_MAIN = join(import.meta.dirname, "../src/main.ts");
@@ -42,17 +42,7 @@ export function startProcess(entry: string, env: Record<string, string>): Runnin
   return {
     child,
     output: () => out,
-    logs: () =>
-      out
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }),
+    logs: jsonLogs({ output: () => out } as ManagedProcess),
     exited,
     async stop() {
       if (!alive()) return exited;

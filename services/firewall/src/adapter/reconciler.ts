@@ -135,6 +135,20 @@ export function createReconciler(o: ReconcilerOptions) {
     }
   }
 
+  /** The monitor when no ruleset could be applied: lastRun still moves, the message says why. */
+  const writeProblem = (now: Date, message: string) =>
+    writeMonitor(
+      controllerStatus({
+        controllerVersion: o.controllerVersion,
+        now,
+        lastRunAgainstSeed,
+        apply: last,
+        counters: [],
+        message,
+      }),
+      undefined,
+    );
+
   return {
     /** The one key's reconcile; resolves with when to run again (the Firewall's spec.interval). */
     async reconcile(signal: AbortSignal): Promise<{ requeueAfterMs: number }> {
@@ -146,17 +160,7 @@ export function createReconciler(o: ReconcilerOptions) {
           "Firewall not found in the seed: the ruleset stays as it is",
         );
         o.onResult?.({ result: "no-firewall", at: now });
-        await writeMonitor(
-          controllerStatus({
-            controllerVersion: o.controllerVersion,
-            now,
-            lastRunAgainstSeed,
-            apply: last,
-            counters: [],
-            message: `Firewall ${o.seedNamespace}/${o.firewallName} not found in the seed`,
-          }),
-          undefined,
-        );
+        await writeProblem(now, `Firewall ${o.seedNamespace}/${o.firewallName} not found in the seed`);
         return { requeueAfterMs: defaultInterval };
       }
       if (!o.firewalls.lastError) lastRunAgainstSeed = now;
@@ -172,17 +176,7 @@ export function createReconciler(o: ReconcilerOptions) {
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, "Apply refused");
         o.onResult?.({ result: "refused", at: now });
-        await writeMonitor(
-          controllerStatus({
-            controllerVersion: o.controllerVersion,
-            now,
-            lastRunAgainstSeed,
-            apply: last,
-            counters: [],
-            message: `apply refused: ${message}`,
-          }),
-          undefined,
-        );
+        await writeProblem(now, `apply refused: ${message}`);
         throw err;
       }
       last = res;
