@@ -34,7 +34,7 @@ export interface ApplyAttempt {
   /** The checksum the live table carries after the attempt. */
   activeChecksum: string | undefined;
   /** Milliseconds per stage. */
-  stages: Partial<Record<"read" | "check" | "apply" | "verify" | "restore", number>>;
+  stages: Partial<Record<"read" | "diff" | "check" | "apply" | "verify" | "save" | "restore", number>>;
 }
 
 export interface ApplierOptions {
@@ -158,10 +158,12 @@ export function createApplier(o: ApplierOptions): Applier {
         if (before === r.checksum && lastGood?.meta.checksum === r.checksum)
           return { outcome: "unchanged", activeChecksum: before, stages };
         // The live table is the last good ruleset this process applied: only what differs is sent.
+        const diffStart = performance.now();
         const diff =
           lastGood?.model && before === lastGood.meta.checksum
             ? diffRulesets(lastGood.model, r.model, r.checksum)
             : undefined;
+        stages.diff = Math.round((performance.now() - diffStart) * 10) / 10;
         const mode = diff ? "incremental" : "full";
         const carry = opts.dryRun || diff ? [] : await live.carryOver(r.dynamicSets);
         const text = diff ? diff.text : r.text + carry.map((l) => `${l}\n`).join("");
@@ -217,7 +219,7 @@ export function createApplier(o: ApplierOptions): Applier {
             chainRules: r.chainRules,
             dynamicSets: r.dynamicSets,
           };
-          o.store.save(meta, r.text);
+          await timed(stages, "save", async () => o.store.save(meta, r.text));
           lastGood = { meta, text: r.text, model: r.model };
           return { outcome: "applied", mode, activeChecksum: r.checksum, stages };
         }

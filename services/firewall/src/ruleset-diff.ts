@@ -89,17 +89,21 @@ export function diffRulesets(
   const chainsGone = new Set([...prevChains.keys()].filter((n) => !nextChains.has(n)));
   const chainsNew = next.chains.filter((c) => !prevChains.has(c.name));
   const flushed = new Set<string>();
+  const gone = [
+    ...[...setsGone].map((x) => `set:${x}`),
+    ...[...chainsGone].map((x) => `chain:${x}`),
+    ...[...countersGone].map((x) => `counter:${x}`),
+  ];
   for (const c of next.chains) {
     const p = prevChains.get(c.name);
     if (!p) continue;
     if ((p.base ?? "") !== (c.base ?? "")) return undefined;
-    const refs = references(p);
-    const stale =
-      [...setsGone].some((s) => refs.has(`set:${s}`)) ||
-      [...chainsGone].some((x) => refs.has(`chain:${x}`)) ||
-      [...countersGone].some((x) => refs.has(`counter:${x}`));
-    if (stale || p.rules.length !== c.rules.length || p.rules.some((r, i) => r !== c.rules[i]))
-      flushed.add(c.name);
+    if (p.rules.length !== c.rules.length || p.rules.some((r, i) => r !== c.rules[i])) flushed.add(c.name);
+    // An unchanged chain is refilled too when it refers to something the transaction deletes.
+    else if (gone.length) {
+      const refs = references(p);
+      if (gone.some((g) => refs.has(g))) flushed.add(c.name);
+    }
   }
 
   const lines: string[] = [];
@@ -108,7 +112,7 @@ export function diffRulesets(
   const adds: string[] = [];
   for (const s of next.sets) {
     const p = prevSets.get(s.name);
-    if (!p || s.name === MARKER_SET || setsGone.has(s.name) || s.dynamic) continue;
+    if (!p || s.name === MARKER_SET || setsGone.has(s.name) || s.dynamic || sameElements(p, s)) continue;
     const before = new Set(p.elements);
     const after = new Set(s.elements);
     const removed = p.elements.filter((e) => !after.has(e)).map((e) => keyOf(p, e));
