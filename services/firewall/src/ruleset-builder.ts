@@ -41,6 +41,8 @@ export const FORWARD_BASE = "type filter hook forward priority 1; policy drop;";
 export const POSTROUTING_BASE = "type nat hook postrouting priority -1; policy accept;";
 
 const FAMILIES = [4, 6] as const;
+const POLICIES = { 4: "policies_v4", 6: "policies_v6" } as const;
+const FROM_CLUSTER = { 4: "from_cluster_v4", 6: "from_cluster_v6" } as const;
 const ADDR = { 4: "ip", 6: "ip6" } as const;
 const ADDR_TYPE = { 4: "ipv4_addr", 6: "ipv6_addr" } as const;
 const quote = (s: string) => `"${s.replace(/["\\]/g, "")}"`;
@@ -145,7 +147,7 @@ export function buildRuleset(input: BuildInput, options: BuildOptions = {}): Rul
     });
   }
 
-  const fqdnRules: string[] = [];
+  const fqdnRules: Record<Family, string[]> = { 4: [], 6: [] };
   const fqdnSeen = new Set<string>();
   for (const { selector, sets: names } of input.fqdnSets) {
     if (fqdnSeen.has(selector)) continue;
@@ -166,9 +168,7 @@ export function buildRuleset(input: BuildInput, options: BuildOptions = {}): Rul
   for (const r of rules)
     for (const selector of r.fqdnSelectors)
       for (const f of FAMILIES)
-        fqdnRules.push(
-          `${ADDR[f]} saddr @${CLUSTER_SET[f]} ${ADDR[f]} daddr @${fqdnSetName(selector, f)} jump ${r.chain}`,
-        );
+        fqdnRules[f].push(`${ADDR[f]} daddr @${fqdnSetName(selector, f)} jump ${r.chain}`);
 
   const extra: RulesetContribution[] = (options.extensions ?? []).map((x) => x(input));
   for (const c of extra) {
@@ -180,6 +180,36 @@ export function buildRuleset(input: BuildInput, options: BuildOptions = {}): Rul
   chains.push(...mixes.values());
   const accounting = accountingChains(plan);
   chains.push(...accounting.chains);
+  // Every rule a packet passes costs (each expression is an indirect call in the kernel): the forward
+  // chain dispatches by connection state, protocol and family with one lookup each, and a chain per
+  // family tries the cluster's egress first, then Services and ingress.
+  for (const f of FAMILIES) {
+    chains.push({
+      name: FROM_CLUSTER[f],
+      rules: [`${ADDR[f]} daddr vmap @${EGRESS_MAP[f]}`, ...fqdnRules[f]],
+    });
+    chains.push({
+      name: POLICIES[f],
+      rules: [
+        `${ADDR[f]} saddr @${CLUSTER_SET[f]} jump ${FROM_CLUSTER[f]}`,
+        `${ADDR[f]} daddr . meta l4proto . th dport vmap @${SERVICE_MAP[f]}`,
+        `${ADDR[f]} daddr @${CLUSTER_SET[f]} ${ADDR[f]} saddr vmap @${INGRESS_MAP[f]}`,
+      ],
+    });
+  }
+  chains.push({
+    name: "drop_invalid",
+    rules: [`counter name "drop_invalid" drop comment "drop packets with invalid ct state"`],
+  });
+  chains.push({
+    name: "icmp_rules",
+    rules: [
+      `icmp type echo-request limit rate over 10/second burst 4 packets drop comment "drop ping floods"`,
+      `icmp type { destination-unreachable, router-solicitation, router-advertisement, time-exceeded, parameter-problem } accept comment "accept icmp"`,
+      `icmpv6 type echo-request limit rate over 10/second burst 4 packets drop comment "drop ping floods"`,
+      `icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept comment "accept icmpv6"`,
+    ],
+  });
   chains.push({
     name: "forward",
     base: FORWARD_BASE,
@@ -189,17 +219,10 @@ export function buildRuleset(input: BuildInput, options: BuildOptions = {}): Rul
         (r) =>
           `iifname ${ifaceSet(r.interfaces)} limit rate over ${r.rate} mbytes/second counter name "drop_ratelimit" drop comment ${quote(`rate limit of network ${r.networkId}`)}`,
       ),
-      `ct state established,related accept comment "accept established connections"`,
-      `ct state invalid counter name "drop_invalid" drop comment "drop packets with invalid ct state"`,
-      `icmp type echo-request limit rate over 10/second burst 4 packets drop comment "drop ping floods"`,
-      `icmp type { destination-unreachable, router-solicitation, router-advertisement, time-exceeded, parameter-problem } accept comment "accept icmp"`,
-      `icmpv6 type echo-request limit rate over 10/second burst 4 packets drop comment "drop ping floods"`,
-      `icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept comment "accept icmpv6"`,
+      `ct state vmap { established : accept, related : accept, invalid : jump drop_invalid }`,
+      `meta l4proto { icmp, ipv6-icmp } jump icmp_rules`,
       ...extra.flatMap((c) => c.forwardBeforePolicies ?? []),
-      ...FAMILIES.map((f) => `${ADDR[f]} daddr . meta l4proto . th dport vmap @${SERVICE_MAP[f]}`),
-      ...FAMILIES.map((f) => `${ADDR[f]} daddr @${CLUSTER_SET[f]} ${ADDR[f]} saddr vmap @${INGRESS_MAP[f]}`),
-      ...FAMILIES.map((f) => `${ADDR[f]} saddr @${CLUSTER_SET[f]} ${ADDR[f]} daddr vmap @${EGRESS_MAP[f]}`),
-      ...fqdnRules,
+      `meta nfproto vmap { ipv4 : jump ${POLICIES[4]}, ipv6 : jump ${POLICIES[6]} }`,
       ...extra.flatMap((c) => c.forwardAfterPolicies ?? []),
       `counter name "drop_total" comment "count dropped packets"`,
       `limit rate 10/second burst 5 packets log prefix ${quote(DROPPED_LOG_PREFIX)} comment "log dropped packets"`,
