@@ -66,9 +66,19 @@ export interface FirewallProcess extends RunningProcess {
   outbox: string;
 }
 
+const outboxes: Array<() => void> = [];
+process.once("exit", () => {
+  for (const remove of outboxes) remove();
+});
+
 /** The service, on free loopback ports, with its own outbox; resolves once it is SERVING. */
 export async function startFirewallService(env: Record<string, string>): Promise<FirewallProcess> {
-  const outbox = env.EVENTS_OUTBOX_DIR ?? makeTempDir("fw-outbox-").path;
+  let outbox = env.EVENTS_OUTBOX_DIR;
+  if (!outbox) {
+    const made = makeTempDir("fw-outbox-");
+    outboxes.push(made.remove);
+    outbox = made.path;
+  }
   const p = startProcess(SERVICE_MAIN, {
     GRPC_LISTEN: "127.0.0.1:0",
     METRICS_LISTEN: "127.0.0.1:0",
