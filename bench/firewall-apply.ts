@@ -4,17 +4,21 @@
 //   Apply of a change (render + check + apply)     target at most 500 ms
 //   Apply of the same state again (no change)      target at most 20 ms
 // Apply goes through the bundled service over gRPC, into a network namespace of its own.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { ApplyOutcome, type DesiredState } from "@metal-kube/proto/metalstack/firewall/v1/firewall";
+import { credentials } from "@grpc/grpc-js";
+import {
+  ApplyOutcome,
+  type DesiredState,
+  FirewallClient,
+} from "@metal-kube/proto/metalstack/firewall/v1/firewall";
 import { makeTempDir } from "@metal-kube/testing";
 import { NODE_FLAGS, serviceNodeArgs } from "../scripts/build.js";
 import { createFirewallClient } from "../services/firewall/src/adapter/firewall-client.js";
 import { createRenderer } from "../services/firewall/src/renderer.js";
 import { firewallSpec } from "../services/firewall/test/fixtures/spec.js";
 import { cidrCount, largeState } from "./fixtures/firewall-state.js";
-import { startServerProcess } from "./fixtures/server-process.js";
 
 const base = () => largeState({ firewall: firewallSpec() });
 const state = base();
@@ -48,7 +52,7 @@ if (process.argv.includes("--render")) {
 console.log(
   `desired state: ${state.policies.length} policies, ${cidrCount(state)} CIDRs, ${state.services.length} Services; load ${load()}`,
 );
-const child = spawnSync(
+const renderChild = spawnSync(
   process.execPath,
   [...(NODE_FLAGS.firewall ?? []), "--import", "tsx", import.meta.filename, "--render"],
   {
@@ -56,8 +60,8 @@ const child = spawnSync(
     maxBuffer: 1 << 24,
   },
 );
-if (child.status !== 0) throw new Error(`render child: ${child.stderr}`);
-const { times: renders, summary } = JSON.parse(child.stdout) as {
+if (renderChild.status !== 0) throw new Error(`render child: ${renderChild.stderr}`);
+const { times: renders, summary } = JSON.parse(renderChild.stdout) as {
   times: number[];
   summary: { rules: number; chains: number; sets: number; elements: number };
 };
@@ -69,13 +73,35 @@ judge(`render (${(NODE_FLAGS.firewall ?? []).join(" ") || "node"})`, renders, 10
 const ns = `fwb-${randomBytes(3).toString("hex")}`;
 const dir = makeTempDir("fw-bench-");
 execFileSync("ip", ["netns", "add", ns]);
-const server = await startServerProcess(serviceNodeArgs("firewall"), {
-  FIREWALL_NETNS: ns,
-  FIREWALL_STATE_DIR: join(dir.path, "state"),
-  EVENTS_OUTBOX_DIR: join(dir.path, "outbox"),
-  NATS_URL: "nats://127.0.0.1:1",
-  LOG_LEVEL: "warn",
+// As on the machine: the service runs in the namespace whose nftables it owns (nft runs there without
+// `ip netns exec`) and listens on a unix socket, which the benchmark reaches from outside the namespace.
+const socket = `unix://${join(dir.path, "firewall.sock")}`;
+const child = spawn("ip", ["netns", "exec", ns, process.execPath, ...serviceNodeArgs("firewall")], {
+  env: {
+    ...process.env,
+    GRPC_LISTEN: socket,
+    METRICS_LISTEN: "127.0.0.1:0",
+    FIREWALL_STATE_DIR: join(dir.path, "state"),
+    EVENTS_OUTBOX_DIR: join(dir.path, "outbox"),
+    NATS_URL: "nats://127.0.0.1:1",
+    LOG_LEVEL: "warn",
+  },
+  stdio: "ignore",
 });
+const probe = new FirewallClient(socket, credentials.createInsecure());
+await new Promise<void>((resolve, reject) =>
+  probe.waitForReady(Date.now() + 30_000, (err) => (err ? reject(err) : resolve())),
+);
+probe.close();
+const server = {
+  address: socket,
+  stop: () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    }),
+};
 const client = createFirewallClient(server.address);
 try {
   const apply = async (s: DesiredState, want: ApplyOutcome) => {

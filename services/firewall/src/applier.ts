@@ -6,6 +6,7 @@ import type { Logger } from "@metal-kube/logging";
 import { ApplyStage } from "@metal-kube/proto/metalstack/firewall/v1/firewall";
 import { createLiveTable, type LiveTable } from "./live-table.js";
 import { locateNftError, type NftRunner } from "./nft.js";
+import type { NftSession } from "./nft-session.js";
 import { diffRulesets } from "./ruleset-diff.js";
 import type { RulesetModel } from "./ruleset-model.js";
 import type { RenderedRuleset } from "./ruleset-text.js";
@@ -39,6 +40,8 @@ export interface ApplyAttempt {
 
 export interface ApplierOptions {
   nft: NftRunner;
+  /** A long-lived nft for the marker reads (see nft-session.ts); without it nft is started for each. */
+  session?: NftSession;
   table: string;
   store: StateStore;
   logger: Logger;
@@ -61,7 +64,7 @@ export interface Applier {
 }
 
 export function createApplier(o: ApplierOptions): Applier {
-  const live = createLiveTable(o.nft, o.table);
+  const live = createLiveTable(o.nft, o.table, o.session);
   const deepMax = o.deepVerifyMaxElements ?? DEFAULT_DEEP_VERIFY_MAX_ELEMENTS;
   /** The model is known only for rulesets this process applied (a restart applies the full file once). */
   let lastGood: { meta: LastGood; text: string; model?: RulesetModel } | undefined = o.store.load();

@@ -3,6 +3,7 @@
 
 import { MARKER_SET } from "./names.js";
 import { NftError, type NftJson, type NftRunner } from "./nft.js";
+import type { NftSession } from "./nft-session.js";
 
 export interface LiveCounter {
   name: string;
@@ -33,11 +34,21 @@ async function listOrUndefined(nft: NftRunner, args: string[]): Promise<NftJson 
   }
 }
 
-export function createLiveTable(nft: NftRunner, table: string) {
+/** `session`, when given, answers the marker read of every reconcile without starting nft. */
+export function createLiveTable(nft: NftRunner, table: string, session?: NftSession) {
   return {
     /** The checksum the live table carries; undefined when there is no table of ours. */
     async checksum(): Promise<string | undefined> {
-      const j = await listOrUndefined(nft, ["list", "set", "inet", table, MARKER_SET]);
+      const viaSession = session
+        ? await session.query(`list set inet ${table} ${MARKER_SET}`).then(
+            (j) => ({ j }),
+            () => undefined,
+          )
+        : undefined;
+      // Without a session, or when it failed (it is started again next time), nft is started for it.
+      const j = viaSession
+        ? viaSession.j
+        : await listOrUndefined(nft, ["list", "set", "inet", table, MARKER_SET]);
       return j ? checksumOf(objects(j, "set")[0]?.comment) : undefined;
     },
 

@@ -7,6 +7,7 @@ import { DEFAULT_LISTEN, DEFAULT_METRICS_LISTEN, firewallConfigSpec } from "./co
 import { createPublisherEventSink } from "./events.js";
 import { registerFirewallMetrics } from "./metrics.js";
 import { createNftRunner } from "./nft.js";
+import { createNftSession } from "./nft-session.js";
 import { createRenderer } from "./renderer.js";
 import { createFirewallService } from "./service.js";
 import { createStateStore } from "./state-store.js";
@@ -18,10 +19,13 @@ const server = await runService({
   config: firewallConfigSpec,
   async setup({ config, events, logger }) {
     const renderOnly = config.mode === "render-only";
+    const nftOptions = { command: config.nftCommand, netns: config.netns };
+    const session = renderOnly ? undefined : createNftSession(nftOptions);
     const applier = renderOnly
       ? undefined
       : createApplier({
-          nft: createNftRunner({ command: config.nftCommand, netns: config.netns }),
+          nft: createNftRunner(nftOptions),
+          session,
           table: config.table,
           store: createStateStore(config.stateDir),
           logger,
@@ -39,6 +43,7 @@ const server = await runService({
       services: [createFirewallService(a)],
       // Health turns SERVING only once the last good ruleset is back in place.
       ready: () => a.start(),
+      close: async () => session?.close(),
     };
   },
 });

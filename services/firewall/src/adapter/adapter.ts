@@ -99,7 +99,10 @@ export async function startFirewallAdapter(config: AdapterConfig, logger: Logger
     metrics,
     logger,
   });
-  const enqueue = () => queue.add(KEY);
+  const enqueue = () => {
+    reconciler.invalidate();
+    queue.add(KEY);
+  };
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   firewalls.addHandler({
     add: enqueue,
@@ -121,7 +124,8 @@ export async function startFirewallAdapter(config: AdapterConfig, logger: Logger
       if (!same(a.spec, b.spec) || !same(a.status?.loadBalancer, b.status?.loadBalancer)) enqueue();
     },
   });
-  monitors.addHandler({ add: enqueue });
+  // The monitor is not part of the request: its arrival only asks for a reconcile.
+  monitors.addHandler({ add: () => queue.add(KEY) });
 
   let ready = false;
   const server = createServer((req, res) => {

@@ -10,6 +10,7 @@ import {
 import type { Logger } from "@metal-kube/logging";
 import {
   ApplyOutcome,
+  type ApplyRequest,
   type ApplyResponse,
   PolicyState,
 } from "@metal-kube/proto/metalstack/firewall/v1/firewall";
@@ -74,6 +75,8 @@ export function createReconciler(o: ReconcilerOptions) {
   const defaultInterval = o.defaultIntervalMs ?? DEFAULT_INTERVAL_MS;
   let lastRunAgainstSeed: Date | undefined;
   let last: ApplyResponse | undefined;
+  /** The request of the last reconcile while nothing it is made of changed (the client encodes it once). */
+  let request: { firewall: FirewallObject; apply: ApplyRequest } | undefined;
 
   async function writeStatuses(res: ApplyResponse, signal: AbortSignal) {
     const byKey = new Map(o.cwnps.store.list().map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c]));
@@ -150,6 +153,10 @@ export function createReconciler(o: ReconcilerOptions) {
     );
 
   return {
+    /** A CWNP, Service or Firewall changed: the next reconcile builds its request anew. */
+    invalidate() {
+      request = undefined;
+    },
     /** The one key's reconcile; resolves with when to run again (the Firewall's spec.interval). */
     async reconcile(signal: AbortSignal): Promise<{ requeueAfterMs: number }> {
       const fw = o.firewalls.store.get(`${o.seedNamespace}/${o.firewallName}`);
@@ -168,10 +175,18 @@ export function createReconciler(o: ReconcilerOptions) {
       if (fw.spec?.interval && interval === undefined)
         log.warn({ interval: fw.spec.interval }, "spec.interval is not a duration; using the default");
       const requeueAfterMs = interval ?? defaultInterval;
-      const state = desiredState(fw, o.cwnps.store.list(), o.services.store.list(), o.extraClusterPrefixes);
+      if (request?.firewall !== fw)
+        request = {
+          firewall: fw,
+          apply: {
+            state: desiredState(fw, o.cwnps.store.list(), o.services.store.list(), o.extraClusterPrefixes),
+            dryRun: fw.spec?.dryRun ?? false,
+            strict: false,
+          },
+        };
       let res: ApplyResponse;
       try {
-        res = await o.service.apply({ state, dryRun: fw.spec?.dryRun ?? false, strict: false }, signal);
+        res = await o.service.apply(request.apply, signal);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, "Apply refused");
