@@ -11,10 +11,13 @@ import { DEFAULT_NFT_COMMAND } from "./nft.js";
  */
 const SENTINEL = "describe ct state";
 const SENTINEL_END = /^\s*untracked\s/;
+export const QUERY_TIMEOUT_MS = 5_000;
 
 export interface NftSession {
   /** Runs one list command; undefined when nft refused it (e.g. the object does not exist). */
   query(command: string): Promise<NftJson | undefined>;
+  /** The running nft's pid (undefined before the first query and after it ended). */
+  readonly pid: number | undefined;
   close(): void;
 }
 
@@ -57,8 +60,20 @@ export function createNftSession(o: NftRunnerOptions = {}): NftSession {
   const once = (cmd: string) =>
     new Promise<NftJson | undefined>((resolve, reject) => {
       if (!child) start();
-      waiting.push({ resolve, reject });
-      child!.stdin!.write(`${cmd}\n${SENTINEL}\n`);
+      const c = child!;
+      // A hung nft is replaced: the caller falls back to starting nft for this read.
+      const timer = setTimeout(() => c.kill("SIGKILL"), QUERY_TIMEOUT_MS);
+      waiting.push({
+        resolve: (j) => {
+          clearTimeout(timer);
+          resolve(j);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      c.stdin!.write(`${cmd}\n${SENTINEL}\n`);
     });
 
   return {
@@ -70,6 +85,9 @@ export function createNftSession(o: NftRunnerOptions = {}): NftSession {
       );
       chain = run.catch(() => undefined);
       return run;
+    },
+    get pid() {
+      return child?.pid;
     },
     close() {
       child?.stdin?.end();
