@@ -23,7 +23,7 @@ test("queries answer in order, see changes, report what does not exist, and surv
   t.teardown(() => session.close());
   const comment = async () => {
     const j = await session.query("list set inet t m");
-    return j ? (j.nftables.find((o) => o.set)?.set as { comment?: string }).comment : undefined;
+    return (j?.nftables.find((o) => o.set)?.set as { comment?: string } | undefined)?.comment;
   };
   t.is(await comment(), undefined, "no table yet");
   await nft("add", "table", "inet", "t");
