@@ -65,6 +65,9 @@ export const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   // (a third of the CPU, measured); a configured initial old generation is also the floor below which
   // V8 skips full GCs. Peak RSS under load stays about 136 MiB.
   ignition: ["--initial-old-space-size=128"],
+  // firewall renders 1,000 policies into ~1 MiB of ruleset text and a model of ~11,000 elements; the
+  // same floor keeps V8 from full GCs while that heap grows (render p50 75-85 ms instead of 90-150 ms).
+  firewall: ["--initial-old-space-size=128"],
 };
 
 /** `node` arguments that start a bundled service as deployed: its NODE_FLAGS, then the bundle. */

@@ -42,10 +42,14 @@ function adapterDefaultsOf(mod: Record<string, unknown>) {
   const pick = (suffix: string) => {
     const key = Object.keys(mod).find((k) => k.startsWith("DEFAULT_") && k.endsWith(suffix));
     const value = key ? mod[key] : undefined;
-    if (typeof value !== "string") throw new Error(`adapter/config.ts exports no DEFAULT_*${suffix}`);
-    return value;
+    return typeof value === "string" ? value : undefined;
   };
-  return { address: pick("_ADDRESS"), metricsListen: pick("_METRICS_LISTEN"), callTimeout: pick("_TIMEOUT") };
+  const address = pick("_ADDRESS");
+  const metricsListen = pick("_METRICS_LISTEN");
+  const callTimeout = pick("_TIMEOUT");
+  // An adapter not (yet) on runAdapter declares its variables itself.
+  if (!address || !metricsListen || !callTimeout) return undefined;
+  return { address, metricsListen, callTimeout };
 }
 
 export async function renderConfigReference(): Promise<string> {
@@ -79,7 +83,7 @@ export async function renderConfigReference(): Promise<string> {
     if (grpc && adapter.specs.length > 0) {
       const defaults = adapterDefaultsOf(adapter.mod);
       parts.push(`### ${name} adapter`, "");
-      parts.push(table([adapterKitConfigSpec(name, defaults), ...adapter.specs]), "");
+      parts.push(table([...(defaults ? [adapterKitConfigSpec(name, defaults)] : []), ...adapter.specs]), "");
     }
   }
   return `${parts.join("\n").trimEnd()}\n`;

@@ -27,6 +27,8 @@ export interface GrpcServiceEntry {
   adapterMetricsPort: number;
   /** Fully qualified gRPC service, for the grpcurl examples. */
   grpcService: string;
+  /** Variables the local stack sets for this service only. */
+  localEnv?: Readonly<Record<string, string>>;
 }
 
 const service = (name: string, port: number, metricsPort: number, grpcService: string): GrpcServiceEntry => ({
@@ -41,7 +43,11 @@ const service = (name: string, port: number, metricsPort: number, grpcService: s
 export const GRPC_SERVICES: readonly GrpcServiceEntry[] = [
   service("machine-driver", 50051, 9051, "metalstack.machinedriver.v1.MachineDriver"),
   service("ccm", 50052, 9052, "metalstack.ccm.v1.CloudProvider"),
-  service("firewall", 50053, 9053, "metalstack.firewall.v1.Firewall"),
+  {
+    ...service("firewall", 50053, 9053, "metalstack.firewall.v1.Firewall"),
+    // A developer's machine is no firewall: render and answer, never touch the host's nftables.
+    localEnv: { FIREWALL_MODE: "render-only" },
+  },
   service("ignition", 50054, 9054, "metalstack.ignition.v1.IgnitionRenderer"),
   service("extension", 50055, 9055, "metalstack.extension.v1.Admission"),
 ];

@@ -250,6 +250,7 @@ try {
       LOG_LEVEL: "info",
       // The services never read it; unset so a developer's shell cannot leak a cluster into them.
       KUBECONFIG: undefined,
+      ...svc.localEnv,
     };
     const part = startPart(svc.name, process.execPath, serviceNodeArgs(svc.name), env);
     started.push({ ...svc, address, part });

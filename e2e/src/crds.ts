@@ -92,6 +92,11 @@ export const CRD_SOURCES = {
     module: "firewallControllerManager",
     file: "config/crds/firewall.metal-stack.io_firewallmonitors.yaml",
   },
+  // The seed side: the Firewall the agent on the machine reads its spec from.
+  firewalls: {
+    module: "firewallControllerManager",
+    file: "config/crds/firewall.metal-stack.io_firewalls.yaml",
+  },
 } as const satisfies Record<string, CrdSource>;
 
 export type CrdName = keyof typeof CRD_SOURCES;
@@ -109,7 +114,7 @@ export const CRD_GROUPS = {
     "ciliumbgppeerconfigs",
     "ciliumbgpadvertisements",
   ],
-  metalStack: ["clusterwidenetworkpolicies", "firewallmonitors"],
+  metalStack: ["clusterwidenetworkpolicies", "firewallmonitors", "firewalls"],
 } as const satisfies Record<string, readonly CrdName[]>;
 
 export const DEFAULT_CRD_TIMEOUT_MS = 30_000;

@@ -7,7 +7,10 @@ import { ENTRIES, NODE_FLAGS } from "../../scripts/build.js";
 
 const DEPLOY = join(import.meta.dirname, "../../deploy");
 
-/** Every `command: [...]` of the manifests that runs a bundle, as [file, argv]. */
+/**
+ * Every `command: [...]` of the manifests and every `ExecStart=` of the systemd units (machines that are
+ * no Kubernetes node, such as the firewall) that runs a bundle, as [file, argv with `dist/<name>.mjs` last].
+ */
 function bundleCommands(): Array<[string, string[]]> {
   const out: Array<[string, string[]]> = [];
   for (const dir of readdirSync(DEPLOY)) {
@@ -16,6 +19,15 @@ function bundleCommands(): Array<[string, string[]]> {
       for (const m of text.matchAll(/^\s*command:\s*(\[.*\])\s*$/gm)) {
         const argv = JSON.parse(m[1] as string) as string[];
         if (argv[0] === "node" && argv.at(-1)?.startsWith("dist/")) out.push([`${dir}/${f}`, argv]);
+      }
+    }
+    for (const f of readdirSync(join(DEPLOY, dir)).filter((n) => n.endsWith(".service"))) {
+      const text = readFileSync(join(DEPLOY, dir, f), "utf8");
+      for (const m of text.matchAll(/^ExecStart=(\S*node) (.*)$/gm)) {
+        const argv = ["node", ...(m[2] as string).split(/\s+/)];
+        const bundle = argv.at(-1) ?? "";
+        const i = bundle.indexOf("dist/");
+        if (i >= 0) out.push([`${dir}/${f}`, [...argv.slice(0, -1), bundle.slice(i)]]);
       }
     }
   }

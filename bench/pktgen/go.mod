@@ -1,0 +1,3 @@
+module metal-kube.local/bench/pktgen
+
+go 1.26.0
