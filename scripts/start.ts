@@ -274,6 +274,7 @@ try {
         ADAPTER_METRICS_LISTEN: metrics,
         KUBECONFIG: kubeconfig,
         LOG_LEVEL: "info",
+        ...(await svc.localAdapterEnv?.({ kubeconfig, workDir, offset })),
       });
       adapters.push({ name, service: svc.address, metricsUrl: `http://${metrics}`, part });
     }

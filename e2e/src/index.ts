@@ -11,7 +11,7 @@ export {
   type TestbedBinaries,
 } from "./binaries.js";
 export { binDir, cacheRoot } from "./cache-paths.js";
-export { ADMIN_USER } from "./certs.js";
+export { ADMIN_USER, makeCerts, type TestbedCerts } from "./certs.js";
 export {
   ALL_CRDS,
   CRD_GROUPS,

@@ -29,7 +29,12 @@ const stackPorts = (offset: number) =>
     NATS_PORT,
     NATS_MONITOR_PORT,
     EMULATOR_PORT,
-    ...GRPC_SERVICES.flatMap((s) => [s.port, s.metricsPort, s.adapterMetricsPort]),
+    ...GRPC_SERVICES.flatMap((s) => [
+      s.port,
+      s.metricsPort,
+      s.adapterMetricsPort,
+      ...Object.values(s.localPorts ?? {}),
+    ]),
   ].map((p) => p + offset);
 
 /** The same ports, each named by its part, so a port left taken says whose it is. */
@@ -42,6 +47,7 @@ const namedStackPorts = (offset: number): Array<[string, number]> => [
       [`${s.name} grpc`, s.port + offset],
       [`${s.name} metrics`, s.metricsPort + offset],
       [`${s.name} adapter metrics`, s.adapterMetricsPort + offset],
+      ...Object.entries(s.localPorts ?? {}).map(([n, p]): [string, number] => [`${s.name} ${n}`, p + offset]),
     ],
   ),
 ];
